@@ -1,0 +1,7 @@
+//! One module per tool. Each exposes its clap `Args` and
+//! `run(args) -> Result<i32>` (the exit status of a normal finish); the
+//! per-chunk work is plain functions over bytes so tests and the cluster
+//! layer can call it without threads or files.
+
+pub mod cat;
+pub mod cut;
