@@ -30,7 +30,10 @@ impl Error {
         if source.kind() == io::ErrorKind::BrokenPipe {
             return Error::BrokenPipe;
         }
-        Error::Io { context: context.into(), source }
+        Error::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     pub fn usage(msg: impl Into<String>) -> Error {

@@ -31,7 +31,11 @@ impl Progress {
         }
         let total: Option<u64> = sources
             .iter()
-            .map(|s| s.path().and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len()))
+            .map(|s| {
+                s.path()
+                    .and_then(|p| std::fs::metadata(p).ok())
+                    .map(|m| m.len())
+            })
             .sum();
         let bar = match total {
             Some(t) => ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::hidden())

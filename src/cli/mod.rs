@@ -7,6 +7,7 @@
 //!   [`FormatArgs`] (`--csv`, `--tsv`, `--no-header`), [`ProgressArgs`];
 //! - [`size`]: GNU's `-S/--buffer-size` syntax.
 
+pub mod man;
 pub mod size;
 
 use crate::error::Error;

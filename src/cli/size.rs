@@ -34,7 +34,12 @@ pub fn parse(spec: &str) -> Result<u64> {
 /// Physical memory in bytes (1 GiB if it cannot be read).
 pub fn physical_memory() -> u64 {
     // SAFETY: sysconf has no preconditions.
-    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    let (pages, size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
     if pages > 0 && size > 0 {
         pages as u64 * size as u64
     } else {

@@ -65,12 +65,7 @@ pub fn default_in_flight(threads: usize) -> usize {
 ///
 /// `threads == 1` still uses a worker thread, so reading, mapping and
 /// writing overlap; results are identical whatever the thread count.
-pub fn ordered_map<C, T, P, I, M, S>(
-    threads: usize,
-    items: I,
-    map: M,
-    mut sink: S,
-) -> Result<()>
+pub fn ordered_map<C, T, P, I, M, S>(threads: usize, items: I, map: M, mut sink: S) -> Result<()>
 where
     C: Send + 'static,
     T: Send + 'static,
@@ -184,10 +179,15 @@ mod tests {
     fn sink_can_stop_early() {
         let items = (0..u64::MAX).map(Item::<u64, ()>::Work);
         let mut n = 0;
-        ordered_map(2, items, |&x| x, |_| {
-            n += 1;
-            Ok(if n == 10 { Flow::Stop } else { Flow::Continue })
-        })
+        ordered_map(
+            2,
+            items,
+            |&x| x,
+            |_| {
+                n += 1;
+                Ok(if n == 10 { Flow::Stop } else { Flow::Continue })
+            },
+        )
         .unwrap();
         assert_eq!(n, 10);
     }

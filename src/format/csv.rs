@@ -106,7 +106,10 @@ mod tests {
 
     #[test]
     fn quoted_commas_and_escaped_quotes() {
-        assert_eq!(fields("a,\"b,c\",\"d\"\"e\",,"), ["a", "b,c", "d\"e", "", ""]);
+        assert_eq!(
+            fields("a,\"b,c\",\"d\"\"e\",,"),
+            ["a", "b,c", "d\"e", "", ""]
+        );
         assert_eq!(fields(""), [""]);
         assert_eq!(fields("\"x\ny\""), ["x\ny"]);
     }

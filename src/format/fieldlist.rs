@@ -44,10 +44,7 @@ pub struct Selection {
 impl FieldList {
     /// Splits a list into items. GNU accepts commas and blanks between items.
     pub fn parse(spec: &str, unit: Unit) -> Result<FieldList> {
-        let items: Vec<String> = spec
-            .split([',', ' ', '\t'])
-            .map(str::to_string)
-            .collect();
+        let items: Vec<String> = spec.split([',', ' ', '\t']).map(str::to_string).collect();
         let list = FieldList { items, unit };
         // Validate numeric items now so errors come before any input is read.
         for item in &list.items {
@@ -164,7 +161,12 @@ impl Selection {
     /// the smallest open start: what GNU cut's "each field once, in input
     /// order" needs, answered in O(1) per field.
     pub fn mask(&self) -> Mask {
-        let open_from = self.spans.iter().filter(|s| s.hi.is_none()).map(|s| s.lo).min();
+        let open_from = self
+            .spans
+            .iter()
+            .filter(|s| s.hi.is_none())
+            .map(|s| s.lo)
+            .min();
         let limit = self
             .spans
             .iter()
@@ -285,15 +287,21 @@ mod tests {
             ]
         );
         assert_eq!(s.merged(true), [Span { lo: 5, hi: Some(5) }]);
-        assert_eq!(sel("2").merged(true), [Span { lo: 0, hi: Some(0) }, Span { lo: 2, hi: None }]);
+        assert_eq!(
+            sel("2").merged(true),
+            [Span { lo: 0, hi: Some(0) }, Span { lo: 2, hi: None }]
+        );
     }
 
     #[test]
     fn gnu_list_errors() {
         for bad in ["0", "3-1", "-", "a", "1,,2", ""] {
-            assert!(FieldList::parse(bad, Unit::Fields)
-                .and_then(|l| l.resolve(None))
-                .is_err(), "{bad}");
+            assert!(
+                FieldList::parse(bad, Unit::Fields)
+                    .and_then(|l| l.resolve(None))
+                    .is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -263,7 +263,12 @@ mod tests {
             assert_eq!(cs.concat(), data.to_vec());
             for c in &cs {
                 let quotes = c.iter().filter(|&&b| b == b'"').count();
-                assert_eq!(quotes % 2, 0, "size {size}: {:?}", String::from_utf8_lossy(c));
+                assert_eq!(
+                    quotes % 2,
+                    0,
+                    "size {size}: {:?}",
+                    String::from_utf8_lossy(c)
+                );
             }
         }
     }

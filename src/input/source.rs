@@ -100,9 +100,8 @@ pub fn files0_from(list: &Path, operands: &[OsString]) -> Result<Vec<Source>> {
             .map_err(|e| Error::io("cannot read file names from standard input", e))?;
         v
     } else {
-        std::fs::read(list).map_err(|e| {
-            Error::io(format!("cannot open '{}' for reading", list.display()), e)
-        })?
+        std::fs::read(list)
+            .map_err(|e| Error::io(format!("cannot open '{}' for reading", list.display()), e))?
     };
     let mut out = Vec::new();
     let body = bytes.strip_suffix(b"\0").unwrap_or(&bytes);
@@ -123,7 +122,9 @@ pub fn files0_from(list: &Path, operands: &[OsString]) -> Result<Vec<Source>> {
                 list.display()
             )));
         }
-        out.push(Source::Path(PathBuf::from(OsString::from_vec(name.to_vec()))));
+        out.push(Source::Path(PathBuf::from(OsString::from_vec(
+            name.to_vec(),
+        ))));
     }
     Ok(out)
 }

@@ -413,11 +413,7 @@ fn header_chunk(plan: &HeaderPlan, sources: &[Source], c: &Chunk) -> (Option<Vec
     } else {
         None
     };
-    let rest_start = if c.index == 0 {
-        header_end(plan, c)
-    } else {
-        0
-    };
+    let rest_start = if c.index == 0 { header_end(plan, c) } else { 0 };
     let body = &c.data[rest_start..];
     let mapping = plan.columns[c.source].as_ref();
     if mapping.is_none() && plan.source_column.is_none() {
@@ -431,7 +427,12 @@ fn header_chunk(plan: &HeaderPlan, sources: &[Source], c: &Chunk) -> (Option<Vec
     let mut ranges: Vec<Range<usize>> = Vec::new();
     let name = sources[c.source].name();
     for r in plan.dialect.records(body) {
-        split_fields(r.body, plan.dialect.delimiter, plan.dialect.quoting, &mut ranges);
+        split_fields(
+            r.body,
+            plan.dialect.delimiter,
+            plan.dialect.quoting,
+            &mut ranges,
+        );
         match mapping {
             Some(map) => {
                 for (k, col) in map.iter().enumerate() {

@@ -49,7 +49,12 @@ pub struct Args {
     #[arg(short = 'f', long = "fields", value_name = "LIST")]
     pub fields: Option<String>,
     /// Use DELIM instead of TAB for field delimiter
-    #[arg(short = 'd', long = "delimiter", value_name = "DELIM", allow_hyphen_values = true)]
+    #[arg(
+        short = 'd',
+        long = "delimiter",
+        value_name = "DELIM",
+        allow_hyphen_values = true
+    )]
     pub delimiter: Option<String>,
     /// (ignored, as in GNU cut)
     #[arg(short = 'n')]
@@ -61,7 +66,11 @@ pub struct Args {
     #[arg(short = 's', long = "only-delimited")]
     pub only_delimited: bool,
     /// Use STRING as the output delimiter [default: the input delimiter]
-    #[arg(long = "output-delimiter", value_name = "STRING", allow_hyphen_values = true)]
+    #[arg(
+        long = "output-delimiter",
+        value_name = "STRING",
+        allow_hyphen_values = true
+    )]
     pub output_delimiter: Option<String>,
     /// Line delimiter is NUL, not newline
     #[arg(short = 'z', long = "zero-terminated")]
@@ -152,7 +161,12 @@ pub fn cut_chunk(spec: &CutSpec, data: &[u8], skip_first: bool, out: &mut Vec<u8
                 }
             }
             Mode::Ordered(sel) => {
-                split_fields(line, spec.dialect.delimiter, spec.dialect.quoting, &mut ranges);
+                split_fields(
+                    line,
+                    spec.dialect.delimiter,
+                    spec.dialect.quoting,
+                    &mut ranges,
+                );
                 if ranges.len() == 1 && spec.only_delimited {
                     continue;
                 }
@@ -264,22 +278,29 @@ fn check_args(a: &Args) -> Result<(Unit, String)> {
             "--csv, --tsv, --header and --reorder work on fields (-f)",
         ));
     }
-    let list = a.bytes.clone().or_else(|| a.characters.clone()).unwrap_or_default();
+    let list = a
+        .bytes
+        .clone()
+        .or_else(|| a.characters.clone())
+        .unwrap_or_default();
     Ok((Unit::Positions, list))
 }
 
 pub fn run(args: Args) -> Result<i32> {
     let (unit, list) = check_args(&args)?;
     if args.reorder && args.complement {
-        return Err(Error::usage("--reorder and --complement cannot be combined"));
+        return Err(Error::usage(
+            "--reorder and --complement cannot be combined",
+        ));
     }
     if args.zero_terminated && args.format.csv {
         return Err(Error::usage("-z cannot be combined with --csv"));
     }
     let fields = FieldList::parse(&list, unit)?;
-    let mut dialect = args.format.dialect().unwrap_or_else(|| {
-        Dialect::plain(b'\t', if args.zero_terminated { 0 } else { b'\n' })
-    });
+    let mut dialect = args
+        .format
+        .dialect()
+        .unwrap_or_else(|| Dialect::plain(b'\t', if args.zero_terminated { 0 } else { b'\n' }));
     if let Some(d) = &args.delimiter {
         dialect.delimiter = parse_delimiter(d, "delimiter")
             .map_err(|_| Error::usage("the delimiter must be a single character"))?;
@@ -296,7 +317,10 @@ pub fn run(args: Args) -> Result<i32> {
     let sources = input::source::resolve(&args.files, args.files0_from.as_deref())?;
     let threads = args.threads.get();
     let mut progress = Progress::new(&args.progress, &sources);
-    let mut stream = ChunkStream::new(sources.clone(), StreamOptions::new(dialect.record_format(), threads));
+    let mut stream = ChunkStream::new(
+        sources.clone(),
+        StreamOptions::new(dialect.record_format(), threads),
+    );
     let mut out = Output::stdout();
 
     // Read ahead to the first chunk to learn the header, if there is one.
@@ -352,7 +376,11 @@ pub fn run(args: Args) -> Result<i32> {
             let skip = is_header_chunk && Some(c.source) != map_spec.header_source;
             cut_chunk(&map_spec, &c.data, skip, &mut v);
             let seen_header = if skip {
-                map_spec.dialect.records(&c.data).next().map(|r| r.body.to_vec())
+                map_spec
+                    .dialect
+                    .records(&c.data)
+                    .next()
+                    .map(|r| r.body.to_vec())
             } else {
                 None
             };

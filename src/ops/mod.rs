@@ -5,3 +5,13 @@
 
 pub mod cat;
 pub mod cut;
+
+use clap::CommandFactory;
+
+/// Every tool's name and clap command, for man pages and docs.
+pub fn commands() -> Vec<(&'static str, clap::Command)> {
+    vec![
+        ("pcat", cat::Args::command()),
+        ("pcut", cut::Args::command()),
+    ]
+}

@@ -1,0 +1,8 @@
+//! The integration tests: one binary (`autotests = false`) so it links once.
+//! Each tool has its own module; `common` holds the harness.
+
+mod common;
+
+mod cat;
+mod cut;
+mod man;
