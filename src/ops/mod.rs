@@ -5,6 +5,7 @@
 
 pub mod cat;
 pub mod cut;
+pub mod sort;
 
 use clap::CommandFactory;
 
