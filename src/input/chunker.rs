@@ -101,11 +101,15 @@ pub struct Chunker<R> {
     done: bool,
     /// Buffers handed back by consumers, reused to avoid page-faulting a
     /// fresh allocation for every chunk.
-    pool: Option<(
-        crossbeam_channel::Sender<Vec<u8>>,
-        crossbeam_channel::Receiver<Vec<u8>>,
-    )>,
+    pool: Option<BufferPool>,
 }
+
+/// Both ends of a buffer-recycling channel: chunks send their buffer back
+/// on drop, the chunker takes buffers from it.
+pub type BufferPool = (
+    crossbeam_channel::Sender<Vec<u8>>,
+    crossbeam_channel::Receiver<Vec<u8>>,
+);
 
 impl<R: Read> Chunker<R> {
     pub fn new(reader: R, format: RecordFormat, chunk_size: usize, source: usize) -> Self {
@@ -123,13 +127,7 @@ impl<R: Read> Chunker<R> {
     }
 
     /// Reuse buffers that arrive on `pool`.
-    pub fn with_pool(
-        mut self,
-        pool: (
-            crossbeam_channel::Sender<Vec<u8>>,
-            crossbeam_channel::Receiver<Vec<u8>>,
-        ),
-    ) -> Self {
+    pub fn with_pool(mut self, pool: BufferPool) -> Self {
         self.pool = Some(pool);
         self
     }

@@ -150,8 +150,12 @@ pub fn show_bytes(style: &Style, bytes: &[u8], out: &mut Vec<u8>) {
         out.extend_from_slice(bytes);
         return;
     }
-    for &b in bytes {
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
+            // GNU cat 9.1 -E shows the CR of a CRLF line end as ^M.
+            b'\r' if style.ends && bytes.get(i + 1) == Some(&b'\n') => {
+                out.extend_from_slice(b"^M");
+            }
             b'\n' => {
                 if style.ends {
                     out.push(b'$');

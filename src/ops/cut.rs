@@ -40,13 +40,28 @@ Examples:
 #[command(name = "pcut", version, about = ABOUT, after_help = EXAMPLES)]
 pub struct Args {
     /// Select only these bytes
-    #[arg(short = 'b', long = "bytes", value_name = "LIST")]
+    #[arg(
+        short = 'b',
+        long = "bytes",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
     pub bytes: Option<String>,
     /// Select only these characters (bytes, as in GNU cut)
-    #[arg(short = 'c', long = "characters", value_name = "LIST")]
+    #[arg(
+        short = 'c',
+        long = "characters",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
     pub characters: Option<String>,
     /// Select only these fields (numbers or, with a header, names)
-    #[arg(short = 'f', long = "fields", value_name = "LIST")]
+    #[arg(
+        short = 'f',
+        long = "fields",
+        value_name = "LIST",
+        allow_hyphen_values = true
+    )]
     pub fields: Option<String>,
     /// Use DELIM instead of TAB for field delimiter
     #[arg(
