@@ -70,23 +70,30 @@ pub struct Record<'a> {
     pub terminated: bool,
     /// Byte offset of the record in the chunk.
     pub start: usize,
+    /// In CSV mode: the record holds a double quote (so fields need the
+    /// quote-aware split); false in plain mode.
+    pub quoted: bool,
 }
 
 impl<'a> Records<'a> {
-    fn csv_record_end(&self) -> Option<usize> {
+    /// The end of the CSV record at `pos` (its newline outside quotes),
+    /// and whether it holds a quote byte.
+    fn csv_record_end(&self) -> (Option<usize>, bool) {
         let d = &self.data[self.pos..];
         let mut in_quotes = false;
+        let mut quoted = false;
         let mut i = 0;
         while let Some(j) = memchr2(b'"', b'\n', &d[i..]) {
             let at = i + j;
             if d[at] == b'"' {
                 in_quotes = !in_quotes;
+                quoted = true;
             } else if !in_quotes {
-                return Some(self.pos + at);
+                return (Some(self.pos + at), quoted);
             }
             i = at + 1;
         }
-        None
+        (None, quoted)
     }
 }
 
@@ -99,10 +106,13 @@ impl<'a> Iterator for Records<'a> {
             return None;
         }
         let start = self.pos;
-        let end = if self.dialect.quoting {
+        let (end, quoted) = if self.dialect.quoting {
             self.csv_record_end()
         } else {
-            memchr(self.dialect.terminator, &self.data[start..]).map(|i| start + i)
+            (
+                memchr(self.dialect.terminator, &self.data[start..]).map(|i| start + i),
+                false,
+            )
         };
         let (mut body, terminated) = match end {
             Some(e) => {
@@ -123,6 +133,7 @@ impl<'a> Iterator for Records<'a> {
             body,
             terminated,
             start,
+            quoted,
         })
     }
 }
