@@ -47,18 +47,34 @@ fn every_flag_and_flag_pair_matches_gnu_cat() {
 fn stdin_and_dash() {
     let s = Scratch::new();
     let a = s.file("a", b"file a\n");
-    let input = b"from stdin\n\n\nend";
+    // Large enough that two readers of stdin running at once would split it.
+    let mut input: Vec<u8> = (0..200_000)
+        .flat_map(|i| format!("stdin {i}\n").into_bytes())
+        .collect();
+    input.extend_from_slice(b"\n\n\nend");
+    let input = input.as_slice();
     for args in [
         vec![],
         vec!["-"],
         vec![a.as_str(), "-", a.as_str()],
         vec!["-n", "-s"],
+        vec!["-", a.as_str(), "-", "-"],
     ] {
+        let theirs = gnu("cat", &args, Some(input));
         assert_same(
             &format!("{args:?}"),
             &ours("pcat", &args, Some(input)),
-            &gnu("cat", &args, Some(input)),
+            &theirs,
         );
+        let mut many = vec!["-j", "8"];
+        many.extend_from_slice(&args);
+        let small_chunks = run_with(
+            &bin("pcat"),
+            &many,
+            Some(input),
+            &[("PTOOLS_CHUNK_SIZE", "4096")],
+        );
+        assert_same(&format!("-j8 {args:?}"), &small_chunks, &theirs);
     }
 }
 

@@ -61,14 +61,23 @@ impl ChunkStream {
         let (reader_tx, reader_rx) = bounded(opts.parallel.saturating_sub(1).max(1));
         let pool = bounded::<Vec<u8>>(opts.parallel * opts.depth + 8);
         thread::spawn(move || {
+            // Stdin may be named more than once (`pcat - a -`): its readers
+            // must not overlap, or they would split its bytes between them.
+            let mut stdin_reader: Option<thread::JoinHandle<()>> = None;
             for (i, source) in sources.into_iter().enumerate() {
+                let is_stdin = matches!(source, Source::Stdin);
+                if is_stdin {
+                    if let Some(h) = stdin_reader.take() {
+                        let _ = h.join();
+                    }
+                }
                 let (tx, rx) = bounded(opts.depth);
                 let opts = opts.clone();
                 let pool = pool.clone();
                 if reader_tx.send(rx).is_err() {
                     return;
                 }
-                thread::spawn(move || {
+                let handle = thread::spawn(move || {
                     let reader = match decompress::open(&source) {
                         Ok(r) => r,
                         Err(error) => {
@@ -91,6 +100,9 @@ impl ChunkStream {
                         }
                     }
                 });
+                if is_stdin {
+                    stdin_reader = Some(handle);
+                }
             }
         });
         ChunkStream {
