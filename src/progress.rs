@@ -72,7 +72,13 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.inc(n);
             if !self.visible && (self.forced || self.started.elapsed() > DELAY) {
-                bar.set_draw_target(ProgressDrawTarget::stderr());
+                // indicatif's own stderr target draws only on a terminal;
+                // --progress must draw into a pipe or log file too.
+                bar.set_draw_target(if self.forced {
+                    ProgressDrawTarget::term_like_with_hz(Box::new(PlainStderr), 4)
+                } else {
+                    ProgressDrawTarget::stderr()
+                });
                 self.visible = true;
             }
         }
@@ -83,6 +89,44 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// A minimal terminal for `--progress` when stderr is not a terminal:
+/// each redraw is a carriage return and the line, no cursor movement.
+#[derive(Debug)]
+struct PlainStderr;
+
+impl indicatif::TermLike for PlainStderr {
+    fn width(&self) -> u16 {
+        80
+    }
+    fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_line(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        writeln!(std::io::stderr(), "{s}")
+    }
+    fn write_str(&self, s: &str) -> std::io::Result<()> {
+        use std::io::Write;
+        write!(std::io::stderr(), "{s}")
+    }
+    fn clear_line(&self) -> std::io::Result<()> {
+        self.write_str("\r")
+    }
+    fn flush(&self) -> std::io::Result<()> {
+        use std::io::Write;
+        std::io::stderr().flush()
     }
 }
 

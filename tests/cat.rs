@@ -254,3 +254,24 @@ fn union_headers_and_source_column() {
     let expect = format!("id,name,extra,file\n1,x,,{a}\n2,\"q,r\",e,{b}\n");
     assert_eq!(o.stdout_str(), expect);
 }
+
+#[test]
+fn progress_only_when_asked_off_a_terminal() {
+    let s = Scratch::new();
+    let body: Vec<u8> = (0..200_000)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .collect();
+    let f = s.file("big", &body);
+    let quiet = ours("pcat", &[&f], None);
+    assert!(
+        quiet.stderr.is_empty(),
+        "no bar when stderr is not a terminal"
+    );
+    let shown = ours("pcat", &["--progress", &f], None);
+    assert_eq!(shown.stdout, body, "the bar never touches stdout");
+    assert!(
+        shown.stderr.contains("MiB") || shown.stderr.contains("KiB"),
+        "{:?}",
+        shown.stderr
+    );
+}

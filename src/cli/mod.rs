@@ -51,12 +51,21 @@ pub fn main<A: Parser>(name: &'static str, trouble: i32, run: fn(A) -> crate::Re
         Ok(a) => a,
         Err(e) => {
             use clap::error::ErrorKind;
-            let code = match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
-                _ => trouble,
-            };
-            let _ = e.print();
-            std::process::exit(code);
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            // GNU shape: `TOOL: what is wrong` and a pointer to --help.
+            let text = e.to_string();
+            let first = text
+                .split("\n\n")
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ")
+                .trim_end();
+            message(first);
+            eprintln!("Try '{name} --help' for more information.");
+            std::process::exit(trouble);
         }
     };
     let code = match run(args) {
