@@ -85,9 +85,15 @@ impl Progress {
     }
 
     /// Removes the bar from the screen.
+    /// Ends the bar: cleared from a terminal; with `--progress` the final
+    /// figures stay (a log then records the total and the rate).
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
+            if self.forced && self.visible {
+                bar.finish();
+            } else {
+                bar.finish_and_clear();
+            }
         }
     }
 }
