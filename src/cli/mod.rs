@@ -36,6 +36,16 @@ pub fn warn(err: &Error) {
     message(err);
 }
 
+/// The exit status of a tool that went on after errors: `trouble` if
+/// [`warn`] was called, else 0.
+pub fn status(trouble: i32) -> i32 {
+    if had_error() {
+        trouble
+    } else {
+        0
+    }
+}
+
 /// True when [`warn`] was called.
 pub fn had_error() -> bool {
     HAD_ERROR.load(Ordering::Relaxed)
@@ -146,6 +156,25 @@ impl FormatArgs {
     /// True when the first record is a header row.
     pub fn has_header(&self) -> bool {
         (self.csv || self.tsv) && !self.no_header
+    }
+}
+
+/// The input operands of a streaming tool: FILEs (globs, `-`) or
+/// `--files0-from=F`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct InputArgs {
+    /// Read input file names from F, separated by NUL bytes
+    #[arg(long = "files0-from", value_name = "F")]
+    pub files0_from: Option<std::path::PathBuf>,
+    /// Files to read (globs are expanded; none or - means standard input)
+    #[arg(value_name = "FILE")]
+    pub files: Vec<std::ffi::OsString>,
+}
+
+impl InputArgs {
+    /// The sources named, in order.
+    pub fn sources(&self) -> crate::Result<Vec<crate::input::Source>> {
+        crate::input::source::resolve(&self.files, self.files0_from.as_deref())
     }
 }
 

@@ -6,7 +6,7 @@
 //! workers. `-n`, `-b` and `-s` carry state from line to line and from file
 //! to file (GNU numbers across files), so they run in order on the writer.
 
-use crate::cli::{self, FormatArgs, ProgressArgs, ThreadsArg};
+use crate::cli::{self, FormatArgs, InputArgs, ProgressArgs, ThreadsArg};
 use crate::engine::{self, Event, Flow, Item};
 use crate::error::{Error, Result};
 use crate::format::csv::{split_fields, write_field};
@@ -16,10 +16,8 @@ use crate::output::Output;
 use crate::progress::Progress;
 use clap::Parser;
 use memchr::memchr;
-use std::ffi::OsString;
 use std::io::Read;
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 const ABOUT: &str = "Concatenate files to standard output, decompressing gzip inputs and \
@@ -83,15 +81,12 @@ pub struct Args {
     pub source_column: Option<String>,
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Read input file names from F, separated by NUL bytes
-    #[arg(long = "files0-from", value_name = "F")]
-    pub files0_from: Option<PathBuf>,
     #[command(flatten)]
     pub threads: ThreadsArg,
     #[command(flatten)]
     pub progress: ProgressArgs,
-    /// Files to read (globs are expanded; none or - means standard input)
-    pub files: Vec<OsString>,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// GNU cat's line-formatting options, after expanding -A, -e, -t.
@@ -239,7 +234,7 @@ struct HeaderPlan {
 }
 
 pub fn run(args: Args) -> Result<i32> {
-    let sources = input::source::resolve(&args.files, args.files0_from.as_deref())?;
+    let sources = args.input.sources()?;
     let threads = args.threads.get();
     let style = Style::from_args(&args);
     let header_mode = args.header || args.format.has_header();
@@ -318,7 +313,7 @@ pub fn run(args: Args) -> Result<i32> {
         }
     }
     out.flush()?;
-    Ok(if cli::had_error() { 1 } else { 0 })
+    Ok(cli::status(1))
 }
 
 fn to_item(item: StreamItem) -> Item<Chunk, Error> {
@@ -522,7 +517,7 @@ fn run_with_header(
         },
     )?;
     out.flush()?;
-    Ok(if cli::had_error() { 1 } else { 0 })
+    Ok(cli::status(1))
 }
 
 fn write_header(plan: &HeaderPlan, first: &[u8], out: &mut Output) -> Result<()> {

@@ -4,19 +4,17 @@
 //! workers and written in order. In header mode the header is read from the
 //! first chunk before the workers start, to resolve column names once.
 
-use crate::cli::{self, parse_delimiter, FormatArgs, ProgressArgs, ThreadsArg};
+use crate::cli::{self, parse_delimiter, FormatArgs, InputArgs, ProgressArgs, ThreadsArg};
 use crate::engine::{self, Event, Flow, Item};
 use crate::error::{Error, Result};
 use crate::format::csv::{split_fields, write_raw_field};
 use crate::format::fieldlist::{Mask, Selection, Span, Unit};
 use crate::format::{Dialect, FieldList, Header};
-use crate::input::{self, stream::StreamOptions, Chunk, ChunkStream, StreamItem};
+use crate::input::{stream::StreamOptions, Chunk, ChunkStream, StreamItem};
 use crate::output::Output;
 use crate::progress::Progress;
 use clap::Parser;
-use std::ffi::OsString;
 use std::ops::Range;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 const ABOUT: &str = "Print selected parts of lines from each FILE to standard output, \
@@ -97,15 +95,12 @@ pub struct Args {
     pub header: bool,
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Read input file names from F, separated by NUL bytes
-    #[arg(long = "files0-from", value_name = "F")]
-    pub files0_from: Option<PathBuf>,
     #[command(flatten)]
     pub threads: ThreadsArg,
     #[command(flatten)]
     pub progress: ProgressArgs,
-    /// Files to read (globs are expanded; none or - means standard input)
-    pub files: Vec<OsString>,
+    #[command(flatten)]
+    pub input: InputArgs,
 }
 
 /// What to cut, resolved: the plain serializable spec of one cut job.
@@ -337,7 +332,7 @@ pub fn run(args: Args) -> Result<i32> {
         None => vec![dialect.delimiter],
     };
     let header_mode = args.header || args.format.has_header();
-    let sources = input::source::resolve(&args.files, args.files0_from.as_deref())?;
+    let sources = args.input.sources()?;
     let threads = args.threads.get();
     let mut progress = Progress::new(&args.progress, &sources);
     let mut stream = ChunkStream::new(
@@ -431,5 +426,5 @@ pub fn run(args: Args) -> Result<i32> {
         },
     )?;
     out.flush()?;
-    Ok(if cli::had_error() { 1 } else { 0 })
+    Ok(cli::status(1))
 }

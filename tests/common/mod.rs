@@ -54,6 +54,14 @@ impl Scratch {
         p.to_string_lossy().into_owned()
     }
 
+    /// Writes every [`edge_inputs`] case to a file: (case name, path).
+    pub fn edge_files(&self) -> Vec<(&'static str, String)> {
+        edge_inputs()
+            .into_iter()
+            .map(|(n, d)| (n, self.file(n, &d)))
+            .collect()
+    }
+
     /// Writes `data` gzip-compressed to `name`.
     pub fn gz(&self, name: &str, data: &[u8]) -> String {
         self.file(name, &gzip(data))
@@ -157,6 +165,16 @@ pub fn ours_everywhere(tool: &str, args: &[&str], stdin: Option<&[u8]>) -> Outco
         }
     }
     first.unwrap().1
+}
+
+/// Runs our `tool` and the reference `program` on the same arguments and
+/// input, and asserts the same stdout bytes and exit status.
+pub fn differential(tool: &str, program: &str, args: &[&str], stdin: Option<&[u8]>) {
+    assert_same(
+        &format!("{program} {args:?}"),
+        &ours(tool, args, stdin),
+        &gnu(program, args, stdin),
+    );
 }
 
 /// Asserts same stdout bytes and exit status.
