@@ -1,21 +1,40 @@
 //! External sort of records under a memory budget.
 //!
-//! A [`Sorter`] takes records (byte strings, no terminator) one at a time,
-//! keeps them in one arena buffer with an offset table, and when the arena
-//! reaches the budget sorts it (stably, in parallel with rayon) and spills
-//! it as a run. [`Sorter::finish`] returns a [`Sorted`] stream: the
-//! in-memory records when nothing spilled, or a k-way merge of the runs.
+//! A [`Sorter`] copies the records it is given into one arena buffer and
+//! keeps, per record, a 16-byte [`Entry`]: the comparator's order-keeping
+//! 8-byte key prefix ([`Compare::prefix`]), the record's offset and its
+//! length. No heap string per record. When arena plus entries reach the
+//! budget, the entries are sorted (in parallel on a rayon pool of
+//! `threads` threads; most comparisons are decided by the prefixes alone)
+//! and the records are written in order as a run ([`super::run`]) to a
+//! private temp directory ([`super::tmp`]: removed on success, on error
+//! and on SIGINT/SIGTERM/SIGHUP).
 //!
-//! Stability: equal records come out in the order they were pushed. Within a
-//! run the sort is stable; across runs the merge breaks ties by run number,
-//! and runs are numbered in push order.
+//! [`Sorter::finish`] sorts what is left. When nothing spilled, the result
+//! is read straight from memory. Otherwise the last buffer stays in memory
+//! as one more merge source and the runs are merged with a loser tree
+//! ([`super::merge`]) of at most `batch_size` sources; when there are more
+//! runs than that, groups of consecutive runs are first merged into longer
+//! runs (several groups at once on the pool), level after level, so the
+//! number of open files stays bounded.
+//!
+//! Stability: equal records come out in the order they were pushed. Within
+//! a buffer, ties on the comparator are broken by arena offset (push
+//! order), so the faster unstable sort gives a stable result; across runs
+//! the loser tree breaks ties by source index, runs are numbered in push
+//! order, and multi-level merges only ever merge consecutive runs.
+//!
+//! Memory: the budget covers arena and entries; a merge adds one 256 KiB
+//! block per open run (at most `batch_size` per merge) and the output
+//! buffer of a run being written.
 
-use super::spill::{SpillReader, SpillWriter};
+use super::merge::LoserTree;
+use super::run::{MergeSource, RunFile, RunReader, RunWriter};
 use super::tmp::TempDir;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,6 +42,18 @@ use std::sync::Arc;
 /// it.
 pub trait Compare: Send + Sync + 'static {
     fn compare(&self, a: &[u8], b: &[u8]) -> Ordering;
+
+    /// An order-keeping 8-byte prefix of the record's sort key, compared
+    /// before [`Compare::compare`] is called: `prefix(a) < prefix(b)` must
+    /// imply `compare(a, b) == Less` (and `>` imply `Greater`); equal
+    /// prefixes tell nothing and fall back to `compare`. For a byte-wise
+    /// key, [`bytes_prefix`] of the key is such a prefix (flip its bits
+    /// for a reversed key). The default, a constant, is always correct and
+    /// never helps.
+    #[inline]
+    fn prefix(&self, _record: &[u8]) -> u64 {
+        0
+    }
 }
 
 impl<F> Compare for F
@@ -34,187 +65,415 @@ where
     }
 }
 
+/// The first 8 bytes of `key`, big-endian, zero-padded: an order-keeping
+/// prefix for byte-wise (memcmp) comparison of `key`.
+#[inline]
+pub fn bytes_prefix(key: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = key.len().min(8);
+    b[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(b)
+}
+
+/// Whole records compared as bytes (memcmp order, as `LC_ALL=C sort`),
+/// with the byte prefix.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bytes;
+
+impl Compare for Bytes {
+    #[inline]
+    fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+        a.cmp(b)
+    }
+    #[inline]
+    fn prefix(&self, record: &[u8]) -> u64 {
+        bytes_prefix(record)
+    }
+}
+
+/// A comparator shared between the sorter, its merge threads and the
+/// final stream.
+struct Shared<C>(Arc<C>);
+
+impl<C> Clone for Shared<C> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<C: Compare> Compare for Shared<C> {
+    #[inline]
+    fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+        self.0.compare(a, b)
+    }
+    #[inline]
+    fn prefix(&self, record: &[u8]) -> u64 {
+        self.0.prefix(record)
+    }
+}
+
 /// Budget, threads and temp dirs for a sort.
 #[derive(Clone, Debug)]
 pub struct SortOptions {
-    /// Bytes of records (plus their offsets) held before a run is spilled.
+    /// Bytes of records (plus 16 bytes of bookkeeping each) held before a
+    /// run is spilled.
     pub budget: u64,
     pub threads: usize,
     /// `-T` directories (empty: `$TMPDIR` or `/tmp`).
     pub tmp_dirs: Vec<PathBuf>,
 }
 
-/// Accumulates records and sorts them, spilling runs past the budget.
-pub struct Sorter<C: Compare> {
-    cmp: Arc<C>,
-    opts: SortOptions,
-    arena: Vec<u8>,
-    spans: Vec<(usize, usize)>,
-    runs: Vec<SpillReader>,
-    tmp: Option<TempDir>,
+impl Default for SortOptions {
+    fn default() -> SortOptions {
+        SortOptions {
+            budget: super::default_budget(),
+            threads: crate::cli::resolve_threads(None),
+            tmp_dirs: Vec::new(),
+        }
+    }
 }
 
-/// Offsets cost this many bytes per record against the budget.
-const SPAN_COST: usize = std::mem::size_of::<(usize, usize)>();
+/// How runs are merged and stored (GNU sort's `--batch-size` and
+/// `--compress-program`).
+#[derive(Clone, Debug)]
+pub struct SpillOptions {
+    /// Most runs merged at once (open files per merge); at least 2.
+    pub batch_size: usize,
+    /// Write runs through this program, read them back through `PROG -d`.
+    pub compress_program: Option<OsString>,
+}
+
+/// GNU sort's default `--batch-size`.
+pub const DEFAULT_BATCH_SIZE: usize = 16;
+
+impl Default for SpillOptions {
+    fn default() -> SpillOptions {
+        SpillOptions {
+            batch_size: DEFAULT_BATCH_SIZE,
+            compress_program: None,
+        }
+    }
+}
+
+/// One record in the buffer: 16 bytes, no allocation.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    prefix: u64,
+    off: u32,
+    len: u32,
+}
+
+/// Bytes each record costs against the budget beyond its own bytes.
+const ENTRY_COST: usize = std::mem::size_of::<Entry>();
+
+/// Offsets are 32-bit: one buffer holds at most 4 GiB of record bytes (a
+/// larger budget spills 4 GiB runs).
+const MAX_ARENA: usize = u32::MAX as usize;
+
+/// Below this many records a buffer is sorted on the calling thread
+/// (rayon's split costs more than it gains).
+const PARALLEL_MIN: usize = 1 << 14;
+
+/// Accumulates records and sorts them, spilling runs past the budget.
+pub struct Sorter<C: Compare> {
+    cmp: Shared<C>,
+    opts: SortOptions,
+    spill: SpillOptions,
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+    runs: Vec<RunFile>,
+    tmp: Option<TempDir>,
+    pool: Option<Arc<rayon::ThreadPool>>,
+}
 
 impl<C: Compare> Sorter<C> {
     pub fn new(cmp: C, opts: SortOptions) -> Sorter<C> {
+        Sorter::with_spill(cmp, opts, SpillOptions::default())
+    }
+
+    /// A sorter with explicit merge fan-in and run compression.
+    pub fn with_spill(cmp: C, opts: SortOptions, spill: SpillOptions) -> Sorter<C> {
+        let pool = if opts.threads > 1 {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(opts.threads)
+                .build()
+                .ok()
+                .map(Arc::new)
+        } else {
+            None
+        };
         Sorter {
-            cmp: Arc::new(cmp),
+            cmp: Shared(Arc::new(cmp)),
             opts,
+            spill: SpillOptions {
+                batch_size: spill.batch_size.max(2),
+                ..spill
+            },
             arena: Vec::new(),
-            spans: Vec::new(),
+            entries: Vec::new(),
             runs: Vec::new(),
             tmp: None,
+            pool,
         }
     }
 
     /// Adds one record.
+    #[inline]
     pub fn push(&mut self, record: &[u8]) -> Result<()> {
-        let start = self.arena.len();
-        self.arena.extend_from_slice(record);
-        self.spans.push((start, self.arena.len()));
-        if (self.arena.len() + self.spans.len() * SPAN_COST) as u64 >= self.opts.budget {
+        let len = record.len();
+        let used = self.arena.len() + self.entries.len() * ENTRY_COST;
+        if !self.entries.is_empty()
+            && ((used + len + ENTRY_COST) as u64 > self.opts.budget
+                || self.arena.len() + len > MAX_ARENA)
+        {
             self.spill()?;
+        }
+        if len > MAX_ARENA {
+            return Err(Error::data(format!(
+                "record of {len} bytes is too long to sort (limit 4 GiB)"
+            )));
+        }
+        self.entries.push(Entry {
+            prefix: self.cmp.prefix(record),
+            off: self.arena.len() as u32,
+            len: len as u32,
+        });
+        self.arena.extend_from_slice(record);
+        Ok(())
+    }
+
+    /// Adds every record of `data`, records ending with `terminator` (the
+    /// last one may lack it). Saves a call per record.
+    pub fn push_chunk(&mut self, data: &[u8], terminator: u8) -> Result<()> {
+        let mut start = 0;
+        for end in memchr::memchr_iter(terminator, data) {
+            self.push(&data[start..end])?;
+            start = end + 1;
+        }
+        if start < data.len() {
+            self.push(&data[start..])?;
         }
         Ok(())
     }
 
-    fn sort_in_memory(&mut self) {
-        let arena = &self.arena;
-        let cmp = &self.cmp;
-        let by = |a: &(usize, usize), b: &(usize, usize)| {
-            cmp.compare(&arena[a.0..a.1], &arena[b.0..b.1])
-        };
-        if self.opts.threads > 1 && self.spans.len() > 1 << 14 {
-            self.spans.par_sort_by(by);
-        } else {
-            self.spans.sort_by(by);
-        }
+    /// Runs spilled so far (for tests and progress).
+    pub fn runs(&self) -> usize {
+        self.runs.len()
     }
 
-    fn spill(&mut self) -> Result<()> {
-        if self.spans.is_empty() {
-            return Ok(());
-        }
-        self.sort_in_memory();
+    fn sort_in_memory(&mut self) {
+        sort_entries(
+            &mut self.entries,
+            &self.arena,
+            &self.cmp,
+            self.pool.as_deref(),
+        );
+    }
+
+    fn tmp(&mut self) -> Result<&TempDir> {
         if self.tmp.is_none() {
             self.tmp = Some(TempDir::new(&self.opts.tmp_dirs)?);
         }
-        let tmp = self.tmp.as_ref().expect("temp dir just created");
-        let mut w = SpillWriter::create(tmp, "run")?;
-        for &(s, e) in &self.spans {
-            w.write(&self.arena[s..e])?;
+        Ok(self.tmp.as_ref().expect("temp dir just created"))
+    }
+
+    fn spill(&mut self) -> Result<()> {
+        if self.entries.is_empty() {
+            return Ok(());
         }
-        self.runs.push(w.finish()?.reader());
+        self.sort_in_memory();
+        let compress = self.spill.compress_program.clone();
+        let mut w = RunWriter::create(self.tmp()?, compress.as_ref())?;
+        for e in &self.entries {
+            w.write(&self.arena[e.off as usize..(e.off + e.len) as usize])?;
+        }
+        self.runs.push(w.finish()?);
         self.arena.clear();
-        self.spans.clear();
+        self.entries.clear();
         Ok(())
     }
 
     /// Sorts what is left and returns the sorted stream.
     pub fn finish(mut self) -> Result<Sorted<C>> {
+        self.sort_in_memory();
+        let mem = MemRun {
+            arena: std::mem::take(&mut self.arena),
+            entries: std::mem::take(&mut self.entries),
+            next: 0,
+        };
         if self.runs.is_empty() {
-            self.sort_in_memory();
             return Ok(Sorted {
-                inner: Inner::Memory {
-                    arena: self.arena,
-                    spans: self.spans.into_iter(),
-                },
+                inner: Inner::Memory(mem),
                 _tmp: None,
             });
         }
-        self.spill()?;
-        let mut heap = BinaryHeap::with_capacity(self.runs.len());
-        let mut runs = Vec::with_capacity(self.runs.len());
-        for (i, mut r) in self.runs.into_iter().enumerate() {
-            let mut buf = Vec::new();
-            if r.next_into(&mut buf)? {
-                heap.push(Head {
-                    record: buf,
-                    run: i,
-                    cmp: self.cmp.clone(),
-                });
-            }
-            runs.push(r);
+        // The in-memory buffer is the last source of the final merge.
+        let runs = std::mem::take(&mut self.runs);
+        let runs = self.reduce(runs, self.spill.batch_size - 1)?;
+        let mut sources = Vec::with_capacity(runs.len() + 1);
+        for r in &runs {
+            sources.push(Head::Run(r.open()?));
         }
+        sources.push(Head::Mem(mem));
+        let tree = LoserTree::new(sources, self.cmp.clone())?;
         Ok(Sorted {
-            inner: Inner::Merge {
-                heap,
-                runs,
-                current: Vec::new(),
-            },
-            _tmp: self.tmp,
+            inner: Inner::Merge(tree),
+            _tmp: self.tmp.take(),
         })
     }
-}
 
-/// The head record of one run in the merge heap.
-struct Head<C: Compare> {
-    record: Vec<u8>,
-    run: usize,
-    cmp: Arc<C>,
-}
+    /// Merges consecutive runs until at most `target` remain, `batch_size`
+    /// at a time. When one merge of the first runs is enough it does just
+    /// that (least I/O); otherwise a whole level merges every group of
+    /// `batch_size`, the groups in parallel.
+    fn reduce(&mut self, mut runs: Vec<RunFile>, target: usize) -> Result<Vec<RunFile>> {
+        let fan_in = self.spill.batch_size;
+        let target = target.max(1);
+        while runs.len() > target {
+            let excess = runs.len() - target + 1;
+            if excess <= fan_in {
+                let rest = runs.split_off(excess);
+                let merged = self.merge_runs(runs)?;
+                runs = std::iter::once(merged).chain(rest).collect();
+                break;
+            }
+            let mut groups: Vec<Vec<RunFile>> = Vec::new();
+            let mut it = runs.into_iter().peekable();
+            while it.peek().is_some() {
+                groups.push(it.by_ref().take(fan_in).collect());
+            }
+            let merged: Vec<Result<RunFile>> = match self.pool.clone() {
+                Some(pool) => {
+                    let this = &*self;
+                    pool.install(|| groups.into_par_iter().map(|g| this.merge_runs(g)).collect())
+                }
+                None => groups.into_iter().map(|g| self.merge_runs(g)).collect(),
+            };
+            runs = merged.into_iter().collect::<Result<Vec<_>>>()?;
+        }
+        Ok(runs)
+    }
 
-impl<C: Compare> PartialEq for Head<C> {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+    /// Merges `runs` (in order) into one new run and deletes them.
+    fn merge_runs(&self, mut runs: Vec<RunFile>) -> Result<RunFile> {
+        if runs.len() == 1 {
+            return Ok(runs.remove(0));
+        }
+        let tmp = self.tmp.as_ref().expect("runs live in the temp dir");
+        let mut sources = Vec::with_capacity(runs.len());
+        for r in &runs {
+            sources.push(r.open()?);
+        }
+        let mut tree = LoserTree::new(sources, self.cmp.clone())?;
+        let mut w = RunWriter::create(tmp, self.spill.compress_program.as_ref())?;
+        while let Some(r) = tree.next_record()? {
+            w.write(r)?;
+        }
+        let out = w.finish()?;
+        drop(tree);
+        for r in runs {
+            r.remove();
+        }
+        Ok(out)
     }
 }
-impl<C: Compare> Eq for Head<C> {}
-impl<C: Compare> PartialOrd for Head<C> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+
+/// Sorts the entries by prefix, then comparator, then offset (push order).
+fn sort_entries<C: Compare>(
+    entries: &mut [Entry],
+    arena: &[u8],
+    cmp: &C,
+    pool: Option<&rayon::ThreadPool>,
+) {
+    let by = |a: &Entry, b: &Entry| {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| {
+                cmp.compare(
+                    &arena[a.off as usize..(a.off + a.len) as usize],
+                    &arena[b.off as usize..(b.off + b.len) as usize],
+                )
+            })
+            .then(a.off.cmp(&b.off))
+    };
+    match pool {
+        Some(pool) if entries.len() >= PARALLEL_MIN => {
+            pool.install(|| entries.par_sort_unstable_by(by))
+        }
+        _ => entries.sort_unstable_by(by),
     }
 }
-impl<C: Compare> Ord for Head<C> {
-    /// Reversed, so the max-heap pops the smallest record (earliest run
-    /// first among equals).
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.cmp
-            .compare(&other.record, &self.record)
-            .then(other.run.cmp(&self.run))
+
+/// A sorted buffer still in memory, read as a merge source.
+struct MemRun {
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+    next: usize,
+}
+
+impl MergeSource for MemRun {
+    #[inline]
+    fn advance(&mut self) -> Result<bool> {
+        if self.next < self.entries.len() {
+            self.next += 1;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+    #[inline]
+    fn current(&self) -> &[u8] {
+        let e = self.entries[self.next - 1];
+        &self.arena[e.off as usize..(e.off + e.len) as usize]
+    }
+}
+
+/// A source of the final merge: a run on disk or the last buffer.
+enum Head {
+    Run(RunReader),
+    Mem(MemRun),
+}
+
+impl MergeSource for Head {
+    #[inline]
+    fn advance(&mut self) -> Result<bool> {
+        match self {
+            Head::Run(r) => r.advance(),
+            Head::Mem(m) => m.advance(),
+        }
+    }
+    #[inline]
+    fn current(&self) -> &[u8] {
+        match self {
+            Head::Run(r) => r.current(),
+            Head::Mem(m) => m.current(),
+        }
     }
 }
 
 enum Inner<C: Compare> {
-    Memory {
-        arena: Vec<u8>,
-        spans: std::vec::IntoIter<(usize, usize)>,
-    },
-    Merge {
-        heap: BinaryHeap<Head<C>>,
-        runs: Vec<SpillReader>,
-        current: Vec<u8>,
-    },
+    Memory(MemRun),
+    Merge(LoserTree<Head, Shared<C>>),
 }
 
 /// The sorted records, read one at a time.
 pub struct Sorted<C: Compare> {
     inner: Inner<C>,
-    /// Keeps the spill files alive until the stream is dropped.
+    /// Keeps the run files alive until the stream is dropped.
     _tmp: Option<TempDir>,
 }
 
 impl<C: Compare> Sorted<C> {
     /// The next record in order, or `None` at the end.
+    #[inline]
     pub fn next_record(&mut self) -> Result<Option<&[u8]>> {
         match &mut self.inner {
-            Inner::Memory { arena, spans } => Ok(spans.next().map(|(s, e)| &arena[s..e])),
-            Inner::Merge {
-                heap,
-                runs,
-                current,
-            } => {
-                let Some(mut head) = heap.pop() else {
-                    return Ok(None);
-                };
-                std::mem::swap(current, &mut head.record);
-                if runs[head.run].next_into(&mut head.record)? {
-                    heap.push(head);
-                }
-                Ok(Some(current.as_slice()))
-            }
+            Inner::Memory(m) => Ok(if m.advance()? {
+                Some(m.current())
+            } else {
+                None
+            }),
+            Inner::Merge(tree) => tree.next_record(),
         }
     }
 }
@@ -223,39 +482,192 @@ impl<C: Compare> Sorted<C> {
 mod tests {
     use super::*;
 
-    fn sort_all(recs: &[&[u8]], budget: u64) -> Vec<Vec<u8>> {
-        // Compare on the first byte only, to see stability.
-        let cmp = |a: &[u8], b: &[u8]| a.first().cmp(&b.first());
-        let mut s = Sorter::new(
-            cmp,
-            SortOptions {
-                budget,
-                threads: 2,
-                tmp_dirs: vec![],
+    /// Compares on the first byte only, so stability shows.
+    #[derive(Clone, Copy)]
+    struct FirstByte;
+    impl Compare for FirstByte {
+        fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+            a.first().cmp(&b.first())
+        }
+        fn prefix(&self, r: &[u8]) -> u64 {
+            // Deliberately coarse: equal prefixes must fall back.
+            u64::from(r.first().map_or(0, |&b| b / 2 + 1))
+        }
+    }
+
+    fn options(budget: u64, tmp_dirs: Vec<PathBuf>) -> SortOptions {
+        SortOptions {
+            budget,
+            threads: 2,
+            tmp_dirs,
+        }
+    }
+
+    fn sort_with(recs: &[Vec<u8>], budget: u64, fan_in: usize) -> (Vec<Vec<u8>>, usize) {
+        let mut s = Sorter::with_spill(
+            FirstByte,
+            options(budget, vec![]),
+            SpillOptions {
+                batch_size: fan_in,
+                compress_program: None,
             },
         );
         for r in recs {
             s.push(r).unwrap();
         }
+        let runs = s.runs();
         let mut out = Vec::new();
         let mut sorted = s.finish().unwrap();
         while let Some(r) = sorted.next_record().unwrap() {
             out.push(r.to_vec());
         }
-        out
+        (out, runs)
+    }
+
+    fn records(n: u32) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| format!("{}{}", (b'a' + (i * 7919 % 13) as u8) as char, i).into_bytes())
+            .collect()
+    }
+
+    fn expected(recs: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut e = recs.to_vec();
+        e.sort_by(|a, b| a[0].cmp(&b[0])); // stable
+        e
     }
 
     #[test]
     fn spilled_equals_in_memory_and_is_stable() {
-        let recs: Vec<Vec<u8>> = (0..500u32)
-            .map(|i| format!("{}{}", (b'a' + (i * 7 % 5) as u8) as char, i).into_bytes())
-            .collect();
-        let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
-        let mem = sort_all(&refs, 1 << 30);
-        let spilled = sort_all(&refs, 64);
-        assert_eq!(mem, spilled);
-        let mut expect = recs.clone();
-        expect.sort_by(|a, b| a[0].cmp(&b[0]));
-        assert_eq!(mem, expect);
+        let recs = records(50_000);
+        let (mem, runs) = sort_with(&recs, 1 << 30, 16);
+        assert_eq!(runs, 0);
+        assert_eq!(mem, expected(&recs));
+        let (spilled, runs) = sort_with(&recs, 64 << 10, 16);
+        assert!(runs > 3, "{runs} runs");
+        assert_eq!(spilled, mem);
+    }
+
+    #[test]
+    fn multi_level_merge_with_tiny_fan_in() {
+        let recs = records(3000);
+        for fan_in in [2, 3, 5] {
+            let (out, runs) = sort_with(&recs, 300, fan_in);
+            assert!(runs > 50, "{runs} runs");
+            assert_eq!(out, expected(&recs), "fan-in {fan_in}");
+        }
+    }
+
+    #[test]
+    fn push_chunk_matches_push() {
+        let data = b"b2\na1\nb1\n\na0";
+        let mut s = Sorter::new(FirstByte, options(1 << 20, vec![]));
+        s.push_chunk(data, b'\n').unwrap();
+        let mut sorted = s.finish().unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = sorted.next_record().unwrap() {
+            out.push(String::from_utf8(r.to_vec()).unwrap());
+        }
+        assert_eq!(out, ["", "a1", "a0", "b2", "b1"]);
+    }
+
+    fn count_entries(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).unwrap().count()
+    }
+
+    #[test]
+    fn temp_files_removed_after_finish_and_drop() {
+        let base = tempfile::tempdir().unwrap();
+        let recs = records(2000);
+        // Drained to the end.
+        let mut s = Sorter::new(FirstByte, options(500, vec![base.path().into()]));
+        for r in &recs {
+            s.push(r).unwrap();
+        }
+        assert!(count_entries(base.path()) > 0);
+        let mut sorted = s.finish().unwrap();
+        while sorted.next_record().unwrap().is_some() {}
+        drop(sorted);
+        assert_eq!(count_entries(base.path()), 0);
+        // Dropped half-way, and a sorter dropped before finish.
+        let mut s = Sorter::new(FirstByte, options(500, vec![base.path().into()]));
+        for r in &recs {
+            s.push(r).unwrap();
+        }
+        let mut sorted = s.finish().unwrap();
+        sorted.next_record().unwrap();
+        drop(sorted);
+        let mut s = Sorter::new(FirstByte, options(500, vec![base.path().into()]));
+        for r in &recs {
+            s.push(r).unwrap();
+        }
+        drop(s);
+        assert_eq!(count_entries(base.path()), 0);
+    }
+
+    #[test]
+    fn unusable_temp_dir_is_a_clear_error() {
+        let mut s = Sorter::new(FirstByte, options(10, vec!["/nonexistent/dir".into()]));
+        let err = (|| {
+            for r in records(100) {
+                s.push(&r)?;
+            }
+            s.finish().map(|_| ())
+        })()
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("cannot create temporary directory in '/nonexistent/dir'")
+                && msg.contains("No such file or directory"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn compress_program_round_trip() {
+        let recs = records(5000);
+        let mut s = Sorter::with_spill(
+            FirstByte,
+            options(2000, vec![]),
+            SpillOptions {
+                batch_size: 4,
+                compress_program: Some("gzip".into()),
+            },
+        );
+        for r in &recs {
+            s.push(r).unwrap();
+        }
+        let mut sorted = s.finish().unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = sorted.next_record().unwrap() {
+            out.push(r.to_vec());
+        }
+        assert_eq!(out, expected(&recs));
+        // A program that cannot run is an error, not a silent fallback.
+        let mut s = Sorter::with_spill(
+            FirstByte,
+            options(100, vec![]),
+            SpillOptions {
+                batch_size: 4,
+                compress_program: Some("/nonexistent/prog".into()),
+            },
+        );
+        let err = recs.iter().try_for_each(|r| s.push(r)).unwrap_err();
+        assert!(
+            err.to_string().contains("cannot run compress program"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bytes_prefix_keeps_order() {
+        let keys: [&[u8]; 7] = [b"", b"\0", b"a", b"a\0", b"ab", b"abcdefgh", b"abcdefghi"];
+        for a in keys {
+            for b in keys {
+                let (pa, pb) = (bytes_prefix(a), bytes_prefix(b));
+                if pa != pb {
+                    assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} {b:?}");
+                }
+            }
+        }
     }
 }
