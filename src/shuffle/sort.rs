@@ -243,8 +243,36 @@ impl<C: Compare> Sorter<C> {
     }
 
     /// Adds every record of `data`, records ending with `terminator` (the
-    /// last one may lack it). Saves a call per record.
+    /// last one may lack it): the same as pushing them one by one, but
+    /// records are split and their prefixes computed on the pool's threads.
+    /// (Pushing 10M lines of left.tsv one by one on the caller's thread
+    /// took XXX; by chunks of 4 MiB, XXX.)
     pub fn push_chunk(&mut self, data: &[u8], terminator: u8) -> Result<()> {
+        if let Some(pool) = self.pool.clone().filter(|_| data.len() >= PARALLEL_CHUNK) {
+            let pieces = split_at_terminators(data, terminator, pool.current_num_threads());
+            let cmp = &self.cmp;
+            let parts: Vec<Vec<Entry>> = pool.install(|| {
+                pieces
+                    .par_iter()
+                    .map(|&(start, end)| entries_of(&data[start..end], start, terminator, cmp))
+                    .collect()
+            });
+            let n: usize = parts.iter().map(Vec::len).sum();
+            let used = self.arena.len() + (self.entries.len() + n) * ENTRY_COST;
+            let base = self.arena.len();
+            if (used + data.len()) as u64 <= self.opts.budget && base + data.len() <= MAX_ARENA {
+                self.arena.extend_from_slice(data);
+                self.entries.reserve(n);
+                for part in parts {
+                    self.entries.extend(part.into_iter().map(|e| Entry {
+                        off: e.off + base as u32,
+                        ..e
+                    }));
+                }
+                return Ok(());
+            }
+            // Past the budget: one by one, spilling where it is reached.
+        }
         let mut start = 0;
         for end in memchr::memchr_iter(terminator, data) {
             self.push(&data[start..end])?;
@@ -378,29 +406,148 @@ impl<C: Compare> Sorter<C> {
     }
 }
 
+/// Chunks at least this big are split on several threads by `push_chunk`.
+const PARALLEL_CHUNK: usize = 256 * 1024;
+
+/// Cuts `data` into about `n` pieces ending just after a terminator (the
+/// last piece ends at the end of `data`).
+fn split_at_terminators(data: &[u8], terminator: u8, n: usize) -> Vec<(usize, usize)> {
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    for i in 1..n {
+        let target = (data.len() * i / n).max(start);
+        match memchr::memchr(terminator, &data[target..]) {
+            Some(j) if target + j + 1 < data.len() => {
+                pieces.push((start, target + j + 1));
+                start = target + j + 1;
+            }
+            _ => break,
+        }
+    }
+    pieces.push((start, data.len()));
+    pieces
+}
+
+/// The entries of the records of `piece`, with offsets from `base` (the
+/// piece's place in its chunk; the caller adds the arena offset). Records
+/// longer than the arena can hold are left to `push`'s error.
+fn entries_of<C: Compare>(piece: &[u8], base: usize, terminator: u8, cmp: &C) -> Vec<Entry> {
+    let mut out = Vec::with_capacity(piece.len() / 32 + 1);
+    let mut start = 0;
+    let mut add = |s: usize, e: usize| {
+        out.push(Entry {
+            prefix: cmp.prefix(&piece[s..e]),
+            off: (base + s) as u32,
+            len: (e - s) as u32,
+        })
+    };
+    for end in memchr::memchr_iter(terminator, piece) {
+        add(start, end);
+        start = end + 1;
+    }
+    if start < piece.len() {
+        add(start, piece.len());
+    }
+    out
+}
+
 /// Sorts the entries by prefix, then comparator, then offset (push order).
+///
+/// Two phases. First the entries are sorted on `(prefix, offset)` alone:
+/// integer comparisons, no access to the records. Then each group of
+/// entries with equal prefixes is sorted with the comparator, stably, so
+/// ties keep offset order. Measured on 10M lines of left.tsv by the first
+/// tab field (12-byte keys, repeated a few times each): one
+/// comparator-sort took 3.0 s, as comparisons between equal prefixes (the
+/// insertion-sort leaves see many) each scanned both records for the tab;
+/// the two phases take XXX.
 fn sort_entries<C: Compare>(
     entries: &mut [Entry],
     arena: &[u8],
     cmp: &C,
     pool: Option<&rayon::ThreadPool>,
 ) {
-    let by = |a: &Entry, b: &Entry| {
-        a.prefix
-            .cmp(&b.prefix)
-            .then_with(|| {
-                cmp.compare(
-                    &arena[a.off as usize..(a.off + a.len) as usize],
-                    &arena[b.off as usize..(b.off + b.len) as usize],
-                )
-            })
-            .then(a.off.cmp(&b.off))
+    let by_prefix = |a: &Entry, b: &Entry| a.prefix.cmp(&b.prefix).then(a.off.cmp(&b.off));
+    let record = |e: &Entry| &arena[e.off as usize..(e.off + e.len) as usize];
+    let by_record = |a: &Entry, b: &Entry| cmp.compare(record(a), record(b));
+    let Some(pool) = pool.filter(|_| entries.len() >= PARALLEL_MIN) else {
+        entries.sort_unstable_by(by_prefix);
+        sort_groups(entries, arena, &by_record);
+        return;
     };
-    match pool {
-        Some(pool) if entries.len() >= PARALLEL_MIN => {
-            pool.install(|| entries.par_sort_unstable_by(by))
+    pool.install(|| {
+        entries.par_sort_unstable_by(by_prefix);
+        // Cut into pieces at group boundaries: a big group alone (sorted
+        // in parallel itself: a constant prefix makes one group of all),
+        // small groups batched so each task has some work.
+        let piece = (entries.len() / (pool.current_num_threads() * 8)).max(PARALLEL_MIN);
+        let mut pieces: Vec<(&mut [Entry], bool)> = Vec::new();
+        let mut rest = entries;
+        while !rest.is_empty() {
+            let mut end = 0;
+            let mut big = false;
+            while end < rest.len() {
+                let p = rest[end].prefix;
+                let g = end + rest[end..].iter().take_while(|e| e.prefix == p).count();
+                if g - end >= PARALLEL_MIN {
+                    if end == 0 {
+                        end = g;
+                        big = true;
+                    }
+                    break;
+                }
+                end = g;
+                if end >= piece {
+                    break;
+                }
+            }
+            let (head, tail) = std::mem::take(&mut rest).split_at_mut(end);
+            pieces.push((head, big));
+            rest = tail;
         }
-        _ => entries.sort_unstable_by(by),
+        pieces.into_par_iter().for_each(|(p, big)| {
+            if big {
+                p.par_sort_by(by_record);
+            } else {
+                sort_groups(p, arena, &by_record);
+            }
+        });
+    });
+}
+
+/// Sorts each run of equal prefixes in `entries` with `by`, stably.
+///
+/// The records of a group sit at random places in the arena, so each
+/// first touch is a cache miss; records of groups further on are
+/// prefetched while the current group is sorted. (XXX)
+fn sort_groups<F>(entries: &mut [Entry], arena: &[u8], by: &F)
+where
+    F: Fn(&Entry, &Entry) -> Ordering,
+{
+    const AHEAD: usize = 32;
+    let n = entries.len();
+    let shared = |entries: &[Entry], i: usize| {
+        (i > 0 && entries[i - 1].prefix == entries[i].prefix)
+            || (i + 1 < n && entries[i + 1].prefix == entries[i].prefix)
+    };
+    let mut fetched = 0;
+    let mut start = 0;
+    while start < n {
+        let p = entries[start].prefix;
+        let mut end = start + 1;
+        while end < n && entries[end].prefix == p {
+            end += 1;
+        }
+        if end - start > 1 {
+            while fetched < (end + AHEAD).min(n) {
+                if shared(entries, fetched) {
+                    prefetch(arena.as_ptr().wrapping_add(entries[fetched].off as usize));
+                }
+                fetched += 1;
+            }
+            entries[start..end].sort_by(by);
+        }
+        start = end;
     }
 }
 
@@ -415,6 +562,12 @@ impl MergeSource for MemRun {
     #[inline]
     fn advance(&mut self) -> Result<bool> {
         if self.next < self.entries.len() {
+            // Records are read in sorted order, so at random places in the
+            // arena: fetch a record a few steps ahead into cache. Writing
+            // out 10M sorted lines (230 MB) took XXX without, XXX with.
+            if let Some(e) = self.entries.get(self.next + PREFETCH) {
+                prefetch(self.arena.as_ptr().wrapping_add(e.off as usize));
+            }
             self.next += 1;
             Ok(true)
         } else {
@@ -426,6 +579,21 @@ impl MergeSource for MemRun {
         let e = self.entries[self.next - 1];
         &self.arena[e.off as usize..(e.off + e.len) as usize]
     }
+}
+
+/// How many records ahead [`MemRun`] prefetches.
+const PREFETCH: usize = 16;
+
+#[inline(always)]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+    #[allow(unused_unsafe)]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// A source of the final merge: a run on disk or the last buffer.
