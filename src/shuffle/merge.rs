@@ -16,10 +16,13 @@
 //!
 //! Single-threaded: it runs on the caller's thread.
 
-use super::run::MergeSource;
+use super::run::{MergeSource, RunFile, RunWriter};
 use super::sort::Compare;
+use super::tmp::TempDir;
 use crate::error::Result;
+use rayon::prelude::*;
 use std::cmp::Ordering;
+use std::ffi::OsString;
 
 /// A loser tree over `k` sources.
 pub struct LoserTree<S: MergeSource, C: Compare> {
@@ -155,6 +158,78 @@ impl<S: MergeSource, C: Compare> LoserTree<S, C> {
 
     pub fn comparator(&self) -> &C {
         &self.cmp
+    }
+}
+
+/// Merges record sources into new runs, `fan_in` at a time: the
+/// intermediate levels of a multi-level merge (psort's runs, pmerge's
+/// inputs past `--batch-size`).
+pub struct RunMerger<'a, C: Compare + Clone> {
+    pub tmp: &'a TempDir,
+    pub cmp: C,
+    /// `--compress-program` for the runs written.
+    pub compress: Option<&'a OsString>,
+    /// Most sources merged at once (at least 2).
+    pub fan_in: usize,
+    /// Where the groups of one level are merged in parallel (each group
+    /// holds `fan_in` files open); `None`: one group at a time.
+    pub pool: Option<&'a rayon::ThreadPool>,
+}
+
+impl<C: Compare + Clone> RunMerger<'_, C> {
+    /// Merges `sources` (in order; ties go to the earlier) into one run.
+    pub fn merge<S: MergeSource>(&self, sources: Vec<S>) -> Result<RunFile> {
+        let mut tree = LoserTree::new(sources, self.cmp.clone())?;
+        let mut w = RunWriter::create(self.tmp, self.compress)?;
+        while let Some(r) = tree.next_record()? {
+            w.write(r)?;
+        }
+        w.finish()
+    }
+
+    /// Merges the runs (in order) into one new run and deletes them.
+    fn merge_runs(&self, mut runs: Vec<RunFile>) -> Result<RunFile> {
+        if runs.len() == 1 {
+            return Ok(runs.remove(0));
+        }
+        let sources = runs.iter().map(RunFile::open).collect::<Result<Vec<_>>>()?;
+        let out = self.merge(sources)?;
+        for r in runs {
+            r.remove();
+        }
+        Ok(out)
+    }
+
+    /// Merges consecutive runs until at most `target` remain. When one
+    /// merge of the first runs is enough it does just that (least I/O);
+    /// otherwise a whole level merges every group of `fan_in`, the groups
+    /// in parallel on the pool. Only consecutive runs are merged and the
+    /// result takes their place, so ties keep their order.
+    pub fn reduce(&self, mut runs: Vec<RunFile>, target: usize) -> Result<Vec<RunFile>> {
+        let fan_in = self.fan_in.max(2);
+        let target = target.max(1);
+        while runs.len() > target {
+            let excess = runs.len() - target + 1;
+            if excess <= fan_in {
+                let rest = runs.split_off(excess);
+                let merged = self.merge_runs(runs)?;
+                runs = std::iter::once(merged).chain(rest).collect();
+                break;
+            }
+            let mut groups: Vec<Vec<RunFile>> = Vec::new();
+            let mut it = runs.into_iter().peekable();
+            while it.peek().is_some() {
+                groups.push(it.by_ref().take(fan_in).collect());
+            }
+            let merged: Vec<Result<RunFile>> = match self.pool {
+                Some(pool) => {
+                    pool.install(|| groups.into_par_iter().map(|g| self.merge_runs(g)).collect())
+                }
+                None => groups.into_iter().map(|g| self.merge_runs(g)).collect(),
+            };
+            runs = merged.into_iter().collect::<Result<Vec<_>>>()?;
+        }
+        Ok(runs)
     }
 }
 

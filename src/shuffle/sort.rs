@@ -28,7 +28,7 @@
 //! block per open run (at most `batch_size` per merge) and the output
 //! buffer of a run being written.
 
-use super::merge::LoserTree;
+use super::merge::{LoserTree, RunMerger};
 use super::run::{MergeSource, RunFile, RunReader, RunWriter};
 use super::tmp::TempDir;
 use crate::error::{Error, Result};
@@ -92,8 +92,8 @@ impl Compare for Bytes {
 }
 
 /// A comparator shared between the sorter, its merge threads and the
-/// final stream.
-struct Shared<C>(Arc<C>);
+/// final stream (and pmerge's merges).
+pub struct Shared<C>(pub Arc<C>);
 
 impl<C> Clone for Shared<C> {
     fn clone(&self) -> Self {
@@ -337,7 +337,15 @@ impl<C: Compare> Sorter<C> {
         }
         // The in-memory buffer is the last source of the final merge.
         let runs = std::mem::take(&mut self.runs);
-        let runs = self.reduce(runs, self.spill.batch_size - 1)?;
+        let tmp = self.tmp.as_ref().expect("runs live in the temp dir");
+        let merger = RunMerger {
+            tmp,
+            cmp: self.cmp.clone(),
+            compress: self.spill.compress_program.as_ref(),
+            fan_in: self.spill.batch_size,
+            pool: self.pool.as_deref(),
+        };
+        let runs = merger.reduce(runs, self.spill.batch_size - 1)?;
         let mut sources = Vec::with_capacity(runs.len() + 1);
         for r in &runs {
             sources.push(Head::Run(r.open()?));
@@ -348,61 +356,6 @@ impl<C: Compare> Sorter<C> {
             inner: Inner::Merge(tree),
             _tmp: self.tmp.take(),
         })
-    }
-
-    /// Merges consecutive runs until at most `target` remain, `batch_size`
-    /// at a time. When one merge of the first runs is enough it does just
-    /// that (least I/O); otherwise a whole level merges every group of
-    /// `batch_size`, the groups in parallel.
-    fn reduce(&mut self, mut runs: Vec<RunFile>, target: usize) -> Result<Vec<RunFile>> {
-        let fan_in = self.spill.batch_size;
-        let target = target.max(1);
-        while runs.len() > target {
-            let excess = runs.len() - target + 1;
-            if excess <= fan_in {
-                let rest = runs.split_off(excess);
-                let merged = self.merge_runs(runs)?;
-                runs = std::iter::once(merged).chain(rest).collect();
-                break;
-            }
-            let mut groups: Vec<Vec<RunFile>> = Vec::new();
-            let mut it = runs.into_iter().peekable();
-            while it.peek().is_some() {
-                groups.push(it.by_ref().take(fan_in).collect());
-            }
-            let merged: Vec<Result<RunFile>> = match self.pool.clone() {
-                Some(pool) => {
-                    let this = &*self;
-                    pool.install(|| groups.into_par_iter().map(|g| this.merge_runs(g)).collect())
-                }
-                None => groups.into_iter().map(|g| self.merge_runs(g)).collect(),
-            };
-            runs = merged.into_iter().collect::<Result<Vec<_>>>()?;
-        }
-        Ok(runs)
-    }
-
-    /// Merges `runs` (in order) into one new run and deletes them.
-    fn merge_runs(&self, mut runs: Vec<RunFile>) -> Result<RunFile> {
-        if runs.len() == 1 {
-            return Ok(runs.remove(0));
-        }
-        let tmp = self.tmp.as_ref().expect("runs live in the temp dir");
-        let mut sources = Vec::with_capacity(runs.len());
-        for r in &runs {
-            sources.push(r.open()?);
-        }
-        let mut tree = LoserTree::new(sources, self.cmp.clone())?;
-        let mut w = RunWriter::create(tmp, self.spill.compress_program.as_ref())?;
-        while let Some(r) = tree.next_record()? {
-            w.write(r)?;
-        }
-        let out = w.finish()?;
-        drop(tree);
-        for r in runs {
-            r.remove();
-        }
-        Ok(out)
     }
 }
 
