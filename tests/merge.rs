@@ -64,11 +64,16 @@ fn differential(order: &[&str], extras: &[&[&str]], seed: u64) {
                 args.extend(files.iter().map(String::as_str));
                 let mut gnu_args = vec!["-m"];
                 gnu_args.extend_from_slice(&args);
+                let want = gnu("sort", &gnu_args, None);
                 assert_same(
                     &format!("pmerge {args:?}"),
                     &ours("pmerge", &args, None),
-                    &gnu("sort", &gnu_args, None),
+                    &want,
                 );
+                // And through the partitioned parallel merge.
+                let env = [("PTOOLS_MERGE_PARTITION", "64")];
+                let got = run_with(&bin("pmerge"), &args, None, &env);
+                assert_same(&format!("parallel pmerge {args:?}"), &got, &want);
             }
         }
     }
@@ -104,6 +109,44 @@ fn key_options_match_sort_m() {
     ];
     for (i, order) in orders.iter().enumerate() {
         differential(order, &[&[], &["-u"], &["--batch-size=2"]], 100 + i as u64);
+    }
+}
+
+/// The parallel merge of mapped inputs (tiny partitions force many
+/// splitters, many of them between equal records) gives the same bytes.
+#[test]
+fn parallel_partitioned_merge_matches_sort_m() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(11);
+    for (k, order) in [(2usize, &[][..]), (5, &[][..]), (9, &["-u"][..])] {
+        let files: Vec<String> = (0..k)
+            .map(|i| {
+                let n = 200 + rng.below(400) as usize;
+                let raw = s.file(&format!("praw{i}"), &random_lines(&mut rng, n, b'\n'));
+                s.file(&format!("pin{i}"), &gnu("sort", &[&raw], None).stdout)
+            })
+            .collect();
+        for batch in ["--batch-size=16", "--batch-size=3"] {
+            let mut args: Vec<&str> = order.to_vec();
+            args.push(batch);
+            args.extend(files.iter().map(String::as_str));
+            let mut gnu_args = vec!["-m"];
+            gnu_args.extend_from_slice(&args);
+            let want = gnu("sort", &gnu_args, None);
+            for part in ["64", "1000", "100000"] {
+                for j in ["-j1", "-j3"] {
+                    let mut a = vec![j];
+                    a.extend_from_slice(&args);
+                    let got = run_with(
+                        &bin("pmerge"),
+                        &a,
+                        None,
+                        &[("PTOOLS_MERGE_PARTITION", part)],
+                    );
+                    assert_same(&format!("partition {part} {a:?}"), &got, &want);
+                }
+            }
+        }
     }
 }
 

@@ -14,12 +14,15 @@
 //! fails on the first record that is not, naming the input and line (GNU's
 //! `sort -m` trusts its input and silently produces unsorted output).
 
+use crate::cli::ThreadsArg;
+use crate::engine::{self, Event, Flow, Item};
 use crate::error::{Error, Result};
 use crate::input::{decompress, source, Source};
 use crate::ops::sort::keys::{KeyArgs, SortSpec};
 use crate::output::Output;
+use crate::shuffle::mapped::Mapped;
 use crate::shuffle::merge::{LoserTree, RunMerger};
-use crate::shuffle::run::{MergeSource, RunFile, RunReader, TextReader};
+use crate::shuffle::run::{MergeSource, RunFile, RunReader, SliceReader, TextReader};
 use crate::shuffle::sort::{Compare, Shared, DEFAULT_BATCH_SIZE};
 use crate::shuffle::tmp::TempDir;
 use clap::Parser;
@@ -84,6 +87,8 @@ pub struct Args {
     /// Compress temporary files with PROG; decompress them with PROG -d
     #[arg(long = "compress-program", value_name = "PROG")]
     pub compress_program: Option<OsString>,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
     /// Read input file names from F, separated by NUL bytes
     #[arg(long = "files0-from", value_name = "F")]
     pub files0_from: Option<PathBuf>,
@@ -241,6 +246,15 @@ pub fn run(args: Args) -> Result<i32> {
         &args.tmp_dirs,
     )?;
 
+    if !args.check && sources.len() <= fan_in {
+        if let Some(maps) = mappable(&sources)? {
+            let out = Output::open(args.output.as_deref())?;
+            merge_parallel(maps, spec, args.threads.get(), out)?;
+            drop(tmp);
+            return Ok(0);
+        }
+    }
+
     // Past the fan-in: merge consecutive groups of inputs into runs, then
     // runs into longer runs, until one merge of at most `fan_in` is left.
     let mut runs: Vec<RunFile> = Vec::new();
@@ -304,6 +318,185 @@ pub fn run(args: Args) -> Result<i32> {
     drop(tree);
     drop(tmp);
     Ok(0)
+}
+
+/// Output bytes per partition of the parallel merge (and so, with the
+/// engine's in-flight limit, its memory: about 2 x threads + 2 of them).
+/// One candidate splitter is sampled per eighth of this from each input,
+/// and below four partitions' worth of input the streaming merge is used.
+/// `PTOOLS_MERGE_PARTITION` overrides it (tests use tiny partitions).
+fn partition_bytes() -> usize {
+    std::env::var("PTOOLS_MERGE_PARTITION")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(8 << 20)
+}
+
+/// The inputs mapped, when the parallel merge applies: all regular,
+/// uncompressed files, together big enough.
+fn mappable(sources: &[Source]) -> Result<Option<Vec<Mapped>>> {
+    let min_bytes = 4 * partition_bytes() as u64;
+    let mut total = 0u64;
+    for s in sources {
+        let Source::Path(p) = s else { return Ok(None) };
+        let Ok(meta) = std::fs::metadata(p) else {
+            return Ok(None); // the streaming path reports it
+        };
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        total += meta.len();
+    }
+    if total < min_bytes {
+        return Ok(None);
+    }
+    let mut maps = Vec::with_capacity(sources.len());
+    for s in sources {
+        let Source::Path(p) = s else { return Ok(None) };
+        let m = Mapped::open(p)?;
+        if m.bytes().starts_with(&[0x1f, 0x8b]) {
+            return Ok(None);
+        }
+        maps.push(m);
+    }
+    Ok(Some(maps))
+}
+
+/// The record starting at `start` and where the next one starts.
+#[inline]
+fn record_at(data: &[u8], start: usize, term: u8) -> (&[u8], usize) {
+    match memchr::memchr(term, &data[start..]) {
+        Some(i) => (&data[start..start + i], start + i + 1),
+        None => (&data[start..], data.len()),
+    }
+}
+
+/// The first record start at or after `x`.
+#[inline]
+fn next_start(data: &[u8], x: usize, term: u8) -> usize {
+    if x == 0 || x >= data.len() || data[x - 1] == term {
+        return x.min(data.len());
+    }
+    memchr::memchr(term, &data[x..]).map_or(data.len(), |i| x + i + 1)
+}
+
+/// Byte offset of the first record of sorted `data` that does not compare
+/// below `key` (binary search over byte offsets, snapped to record starts).
+fn lower_bound<C: Compare>(data: &[u8], key: &[u8], term: u8, cmp: &C) -> usize {
+    let (mut lo, mut hi) = (0usize, data.len());
+    while lo < hi {
+        let mut s = next_start(data, lo + (hi - lo) / 2, term);
+        if s >= hi {
+            s = lo;
+        }
+        let (rec, next) = record_at(data, s, term);
+        if cmp.compare(rec, key) == Ordering::Less {
+            lo = next;
+        } else {
+            hi = s;
+        }
+    }
+    lo
+}
+
+/// Merges mapped inputs on `threads` threads: the key range is cut at
+/// splitters sampled from the inputs (about [`partition_bytes`] of output
+/// per partition); each partition is a binary search per input and a
+/// loser-tree merge of the pieces into a buffer, and the engine writes the
+/// buffers in order. Records that compare equal fall on the same side of
+/// every splitter, so ties (and `-u`) are decided within one partition
+/// exactly as in one sequential merge.
+fn merge_parallel(
+    maps: Vec<Mapped>,
+    spec: Arc<SortSpec>,
+    threads: usize,
+    mut out: Output,
+) -> Result<()> {
+    let term = spec.terminator;
+    let cmp = Shared(spec.clone());
+    let partition = partition_bytes();
+    let step = (partition / 8).max(1);
+    // Candidates: the record after every `step` bytes of every input,
+    // each standing for about that many bytes; sorted, every n-th becomes
+    // a splitter.
+    let mut cands: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, m) in maps.iter().enumerate() {
+        let d = m.bytes();
+        let mut x = step;
+        while x < d.len() {
+            let s = next_start(d, x, term);
+            if s < d.len() {
+                let (rec, _) = record_at(d, s, term);
+                cands.push((i, s, rec.len()));
+            }
+            x += step;
+        }
+    }
+    let rec = |c: &(usize, usize, usize)| &maps[c.0].bytes()[c.1..c.1 + c.2];
+    cands.sort_by(|a, b| cmp.compare(rec(a), rec(b)));
+    let every = (partition / step).max(1);
+    let mut splitters: Vec<Vec<u8>> = Vec::new();
+    for c in cands.iter().skip(every - 1).step_by(every) {
+        let r = rec(c);
+        if splitters
+            .last()
+            .is_none_or(|l| cmp.compare(l, r) == Ordering::Less)
+        {
+            splitters.push(r.to_vec());
+        }
+    }
+    let parts = splitters.len() + 1;
+    let maps = Arc::new(maps);
+    let splitters = Arc::new(splitters);
+    let items = (0..parts).map(Item::<usize, ()>::Work);
+    let map = {
+        let maps = maps.clone();
+        let spec = spec.clone();
+        move |&p: &usize| -> Result<Vec<u8>> {
+            let cmp = Shared(spec.clone());
+            let mut sources = Vec::with_capacity(maps.len());
+            for m in maps.iter() {
+                let d = m.bytes();
+                let start = if p == 0 {
+                    0
+                } else {
+                    lower_bound(d, &splitters[p - 1], term, &cmp)
+                };
+                let end = if p + 1 == parts {
+                    d.len()
+                } else {
+                    lower_bound(d, &splitters[p], term, &cmp)
+                };
+                sources.push(SliceReader::new(&d[start..end.max(start)], term));
+            }
+            let mut tree = LoserTree::new(sources, cmp)?;
+            let mut buf = Vec::with_capacity(partition + partition / 4);
+            let mut last: Option<(usize, usize)> = None;
+            while let Some(r) = tree.next_record()? {
+                if spec.unique {
+                    if let Some((s, e)) = last {
+                        if spec.compare_keys(&buf[s..e], r) == Ordering::Equal {
+                            continue;
+                        }
+                    }
+                    last = Some((buf.len(), buf.len() + r.len()));
+                }
+                buf.extend_from_slice(r);
+                buf.push(term);
+            }
+            Ok(buf)
+        }
+    };
+    engine::ordered_map(threads, items, map, |ev| {
+        if let Event::Mapped(_, res) = ev {
+            out.write_all(&res?)?;
+        }
+        Ok(Flow::Continue)
+    })?;
+    out.flush()?;
+    drop(maps);
+    Ok(())
 }
 
 #[cfg(test)]

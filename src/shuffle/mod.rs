@@ -10,6 +10,7 @@
 //! - [`sort`]: external sort of records under a budget (sorted runs,
 //!   spill, k-way merge).
 
+pub mod mapped;
 pub mod merge;
 pub mod partition;
 pub mod run;

@@ -349,6 +349,44 @@ impl MergeSource for TextReader {
     }
 }
 
+/// Terminated records of a byte slice (a piece of a mapped input).
+pub struct SliceReader<'a> {
+    data: &'a [u8],
+    terminator: u8,
+    pos: usize,
+    cur: (usize, usize),
+}
+
+impl<'a> SliceReader<'a> {
+    pub fn new(data: &'a [u8], terminator: u8) -> SliceReader<'a> {
+        SliceReader {
+            data,
+            terminator,
+            pos: 0,
+            cur: (0, 0),
+        }
+    }
+}
+
+impl MergeSource for SliceReader<'_> {
+    #[inline]
+    fn advance(&mut self) -> Result<bool> {
+        if self.pos >= self.data.len() {
+            return Ok(false);
+        }
+        let end = memchr::memchr(self.terminator, &self.data[self.pos..])
+            .map_or(self.data.len(), |i| self.pos + i);
+        self.cur = (self.pos, end);
+        self.pos = end + 1;
+        Ok(true)
+    }
+
+    #[inline]
+    fn current(&self) -> &[u8] {
+        &self.data[self.cur.0..self.cur.1]
+    }
+}
+
 fn write_error(path: &Path, e: io::Error) -> Error {
     Error::io(
         format!("cannot write temporary file '{}'", path.display()),
