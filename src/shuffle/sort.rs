@@ -217,9 +217,26 @@ impl<C: Compare> Sorter<C> {
         }
     }
 
+    /// Reserves the whole buffer at the first record: address space only
+    /// (pages are backed as they are touched, so RSS still grows with the
+    /// data), but arena and entries never move (no copy on growth). If the
+    /// reservation is refused (a budget beyond what the system will map),
+    /// the vectors grow as usual. (Asking for transparent huge pages on
+    /// top saved 0.15 s of user time on 10M lines but cost 0.5 s more in
+    /// the kernel, faulting and compacting: not done.)
+    #[cold]
+    fn reserve(&mut self) {
+        let budget = usize::try_from(self.opts.budget).unwrap_or(usize::MAX);
+        let _ = self.arena.try_reserve_exact(budget.min(MAX_ARENA));
+        let _ = self.entries.try_reserve_exact(budget / ENTRY_COST + 1);
+    }
+
     /// Adds one record.
     #[inline]
     pub fn push(&mut self, record: &[u8]) -> Result<()> {
+        if self.arena.capacity() == 0 {
+            self.reserve();
+        }
         let len = record.len();
         let used = self.arena.len() + self.entries.len() * ENTRY_COST;
         if !self.entries.is_empty()
@@ -248,6 +265,9 @@ impl<C: Compare> Sorter<C> {
     /// (Pushing 10M lines of left.tsv one by one on the caller's thread
     /// took XXX; by chunks of 4 MiB, XXX.)
     pub fn push_chunk(&mut self, data: &[u8], terminator: u8) -> Result<()> {
+        if self.arena.capacity() == 0 && !data.is_empty() {
+            self.reserve();
+        }
         if let Some(pool) = self.pool.clone().filter(|_| data.len() >= PARALLEL_CHUNK) {
             let pieces = split_at_terminators(data, terminator, pool.current_num_threads());
             let cmp = &self.cmp;
@@ -312,7 +332,12 @@ impl<C: Compare> Sorter<C> {
         self.sort_in_memory();
         let compress = self.spill.compress_program.clone();
         let mut w = RunWriter::create(self.tmp()?, compress.as_ref())?;
-        for e in &self.entries {
+        for (i, e) in self.entries.iter().enumerate() {
+            // Records are written in sorted order, from random places in
+            // the arena: fetch one a few steps ahead (as `MemRun` does).
+            if let Some(f) = self.entries.get(i + PREFETCH) {
+                prefetch(self.arena.as_ptr().wrapping_add(f.off as usize));
+            }
             w.write(&self.arena[e.off as usize..(e.off + e.len) as usize])?;
         }
         self.runs.push(w.finish()?);
