@@ -1,0 +1,514 @@
+//! pmerge: GNU `sort -m` — merge already-sorted inputs — with the same
+//! ordering options, a bounded number of open files, and `--check`.
+//!
+//! Each input is read in blocks ([`TextReader`], gzip allowed) and the
+//! heads are merged by a loser tree ([`LoserTree`]) on the caller's
+//! thread; ties go to the earlier input, as in GNU sort. With more inputs
+//! than `--batch-size`, consecutive groups of inputs are first merged into
+//! temp runs (and runs into longer runs, level by level), so at most
+//! `--batch-size` inputs are open at once. With `-o` naming one of the
+//! inputs, that input is copied to a temp file before the output is
+//! truncated, as GNU sort does.
+//!
+//! `--check` verifies, while merging, that each input is in order and
+//! fails on the first record that is not, naming the input and line (GNU's
+//! `sort -m` trusts its input and silently produces unsorted output).
+
+use crate::cli::ThreadsArg;
+use crate::engine::{self, Event, Flow, Item};
+use crate::error::{Error, Result};
+use crate::input::{decompress, source, Source};
+use crate::ops::sort::keys::{KeyArgs, SortSpec};
+use crate::output::Output;
+use crate::shuffle::mapped::Mapped;
+use crate::shuffle::merge::{LoserTree, RunMerger};
+use crate::shuffle::run::{MergeSource, RunFile, RunReader, SliceReader, TextReader};
+use crate::shuffle::sort::{Compare, Shared, DEFAULT_BATCH_SIZE};
+use crate::shuffle::tmp::TempDir;
+use clap::Parser;
+use std::cmp::Ordering;
+use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const ABOUT: &str = "Merge already sorted FILEs into one sorted output, as GNU 'sort -m', \
+with the same ordering options, any number of inputs and an optional order check.";
+
+const EXAMPLES: &str = "\
+Examples:
+  pmerge part-*.txt > all.txt            merge sorted parts (as sort -m)
+  pmerge -t, -k2,2n -o out.csv a.csv b.csv
+                                         merge on the numeric second field
+  pmerge -u --batch-size=64 logs/*.gz    hundreds of gzip inputs, 64 open at a time,
+                                         one line per distinct key
+  pmerge --check a b                     fail (naming file and line) if an input
+                                         is not sorted";
+
+/// pmerge's command line.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "pmerge",
+    version,
+    about = ABOUT,
+    after_help = EXAMPLES,
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+pub struct Args {
+    /// Print help (-h is --human-numeric-sort, as in GNU sort)
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Print version (-V is --version-sort, as in GNU sort)
+    #[arg(long = "version", id = "print_version", action = clap::ArgAction::Version)]
+    pub print_version: Option<bool>,
+    #[command(flatten)]
+    pub keys: KeyArgs,
+    /// Merge already sorted files (what pmerge always does; accepted for
+    /// compatibility with sort -m)
+    #[arg(short = 'm', long = "merge")]
+    pub merge: bool,
+    /// Check that each input is sorted while merging; fail on the first
+    /// out-of-order line, naming the file and line
+    #[arg(long)]
+    pub check: bool,
+    /// Write result to FILE instead of standard output (may be one of the
+    /// inputs)
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Merge at most NMERGE inputs at once; more are merged in groups
+    /// through temporary files [default: 16]
+    #[arg(long = "batch-size", value_name = "NMERGE")]
+    pub batch_size: Option<String>,
+    /// Use DIR for temporary files, not $TMPDIR or /tmp; multiple options
+    /// specify multiple directories
+    #[arg(short = 'T', long = "temporary-directory", value_name = "DIR")]
+    pub tmp_dirs: Vec<PathBuf>,
+    /// Compress temporary files with PROG; decompress them with PROG -d
+    #[arg(long = "compress-program", value_name = "PROG")]
+    pub compress_program: Option<OsString>,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    /// Read input file names from F, separated by NUL bytes
+    #[arg(long = "files0-from", value_name = "F")]
+    pub files0_from: Option<PathBuf>,
+    /// Sorted files to merge (globs are expanded; none or - means standard
+    /// input; gzip is read transparently)
+    pub files: Vec<OsString>,
+}
+
+/// `--batch-size` as GNU sort parses it.
+fn batch_size(arg: Option<&str>) -> Result<usize> {
+    let Some(s) = arg else {
+        return Ok(DEFAULT_BATCH_SIZE);
+    };
+    match s.parse::<u64>() {
+        Ok(n) if n >= 2 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        Ok(_) => Err(Error::usage(format!(
+            "invalid --batch-size argument '{s}'\nminimum --batch-size argument is '2'"
+        ))),
+        Err(_) => Err(Error::usage(format!("invalid --batch-size argument '{s}'"))),
+    }
+}
+
+/// One input of a merge: a text input (checked with `--check`) or a temp
+/// run holding an already merged group.
+enum Input<C: Compare> {
+    Text(Checked<C>),
+    Run(RunReader),
+}
+
+impl<C: Compare> MergeSource for Input<C> {
+    #[inline]
+    fn advance(&mut self) -> Result<bool> {
+        match self {
+            Input::Text(t) => t.advance(),
+            Input::Run(r) => r.advance(),
+        }
+    }
+    #[inline]
+    fn current(&self) -> &[u8] {
+        match self {
+            Input::Text(t) => t.reader.current(),
+            Input::Run(r) => r.current(),
+        }
+    }
+}
+
+/// A text input, and with `--check` the previous record to compare the
+/// next one against.
+struct Checked<C: Compare> {
+    reader: TextReader,
+    check: Option<(Shared<C>, Vec<u8>)>,
+}
+
+impl<C: Compare> Checked<C> {
+    fn advance(&mut self) -> Result<bool> {
+        let Some((cmp, prev)) = &mut self.check else {
+            return self.reader.advance();
+        };
+        let first = self.reader.line == 0;
+        prev.clear();
+        prev.extend_from_slice(self.reader.current());
+        if !self.reader.advance()? {
+            return Ok(false);
+        }
+        let cur = self.reader.current();
+        if !first && cmp.compare(prev, cur) == Ordering::Greater {
+            return Err(Error::data(format!(
+                "{}:{}: disorder: {}",
+                self.reader.name(),
+                self.reader.line,
+                String::from_utf8_lossy(cur)
+            )));
+        }
+        Ok(true)
+    }
+}
+
+/// Opens the inputs `sources` as merge sources.
+fn open_texts<C: Compare>(
+    sources: &[Source],
+    terminator: u8,
+    check: Option<&Shared<C>>,
+) -> Result<Vec<Input<C>>> {
+    sources
+        .iter()
+        .map(|s| {
+            let name = match s {
+                Source::Stdin => "-".to_string(),
+                Source::Path(p) => p.display().to_string(),
+            };
+            let reader = TextReader::new(decompress::open(s)?, name, terminator);
+            Ok(Input::Text(Checked {
+                reader,
+                check: check.map(|c| (c.clone(), Vec::new())),
+            }))
+        })
+        .collect()
+}
+
+/// If `-o` names an existing file that is also an input, copies that input
+/// to a temp file and reads the copy instead (the output is truncated
+/// before the merge reads it).
+fn protect_output(
+    sources: &mut [Source],
+    output: Option<&Path>,
+    tmp: &mut Option<TempDir>,
+    tmp_dirs: &[PathBuf],
+) -> Result<()> {
+    let Some(out) = output.filter(|p| *p != Path::new("-")) else {
+        return Ok(());
+    };
+    let Ok(meta) = std::fs::metadata(out) else {
+        return Ok(());
+    };
+    let id = (meta.dev(), meta.ino());
+    for s in sources.iter_mut() {
+        let Source::Path(p) = s else { continue };
+        let same = std::fs::metadata(&*p).is_ok_and(|m| (m.dev(), m.ino()) == id);
+        if !same {
+            continue;
+        }
+        if tmp.is_none() {
+            *tmp = Some(TempDir::new(tmp_dirs)?);
+        }
+        let dir = tmp.as_ref().expect("temp dir just created");
+        let (copy, mut file) = dir.create_file("input")?;
+        let mut src =
+            std::fs::File::open(&*p).map_err(|e| Error::io(p.display().to_string(), e))?;
+        std::io::copy(&mut src, &mut file).map_err(|e| {
+            Error::io(
+                format!("cannot copy '{}' to a temporary file", p.display()),
+                e,
+            )
+        })?;
+        *s = Source::Path(copy);
+    }
+    Ok(())
+}
+
+pub fn run(args: Args) -> Result<i32> {
+    let spec = SortSpec::new(&args.keys)?;
+    let fan_in = batch_size(args.batch_size.as_deref())?;
+    let terminator = spec.terminator;
+    let unique = spec.unique;
+    let mut sources = source::resolve(&args.files, args.files0_from.as_deref())?;
+    let spec = Arc::new(spec);
+    let cmp = Shared(spec.clone());
+    let check = args.check.then_some(&cmp);
+
+    let mut tmp: Option<TempDir> = None;
+    protect_output(
+        &mut sources,
+        args.output.as_deref(),
+        &mut tmp,
+        &args.tmp_dirs,
+    )?;
+
+    if !args.check && sources.len() <= fan_in {
+        if let Some(maps) = mappable(&sources)? {
+            let out = Output::open(args.output.as_deref())?;
+            merge_parallel(maps, spec, args.threads.get(), out)?;
+            drop(tmp);
+            return Ok(0);
+        }
+    }
+
+    // Past the fan-in: merge consecutive groups of inputs into runs, then
+    // runs into longer runs, until one merge of at most `fan_in` is left.
+    let mut runs: Vec<RunFile> = Vec::new();
+    let mut rest: &[Source] = &sources;
+    if sources.len() > fan_in {
+        if tmp.is_none() {
+            tmp = Some(TempDir::new(&args.tmp_dirs)?);
+        }
+        let merger = RunMerger {
+            tmp: tmp.as_ref().expect("temp dir just created"),
+            cmp: cmp.clone(),
+            compress: args.compress_program.as_ref(),
+            fan_in,
+            pool: None,
+        };
+        // Leave as many inputs for the final merge as there is room for.
+        while runs.len() + rest.len() > fan_in {
+            let take = (runs.len() + rest.len() - fan_in + 1)
+                .min(fan_in)
+                .min(rest.len());
+            let (group, tail) = rest.split_at(take);
+            runs.push(merger.merge(open_texts(group, terminator, check)?)?);
+            rest = tail;
+            if rest.is_empty() {
+                runs = merger.reduce(runs, fan_in)?;
+            }
+        }
+    }
+
+    let mut inputs: Vec<Input<SortSpec>> = Vec::with_capacity(runs.len() + rest.len());
+    for r in &runs {
+        inputs.push(Input::Run(r.open()?));
+    }
+    inputs.extend(open_texts(rest, terminator, check)?);
+    let mut tree = LoserTree::new(inputs, cmp)?;
+
+    let mut out = Output::open(args.output.as_deref())?;
+    let term = [terminator];
+    if unique {
+        let mut last: Option<Vec<u8>> = None;
+        while let Some(r) = tree.next_record()? {
+            if let Some(l) = &mut last {
+                if spec.compare_keys(l, r) == Ordering::Equal {
+                    continue;
+                }
+                l.clear();
+                l.extend_from_slice(r);
+            } else {
+                last = Some(r.to_vec());
+            }
+            out.write_all(r)?;
+            out.write_all(&term)?;
+        }
+    } else {
+        while let Some(r) = tree.next_record()? {
+            out.write_all(r)?;
+            out.write_all(&term)?;
+        }
+    }
+    out.flush()?;
+    drop(tree);
+    drop(tmp);
+    Ok(0)
+}
+
+/// Output bytes per partition of the parallel merge (and so, with the
+/// engine's in-flight limit, its memory: about 2 x threads + 2 of them).
+/// One candidate splitter is sampled per eighth of this from each input,
+/// and below four partitions' worth of input the streaming merge is used.
+/// `PTOOLS_MERGE_PARTITION` overrides it (tests use tiny partitions).
+fn partition_bytes() -> usize {
+    std::env::var("PTOOLS_MERGE_PARTITION")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(8 << 20)
+}
+
+/// The inputs mapped, when the parallel merge applies: all regular,
+/// uncompressed files, together big enough.
+fn mappable(sources: &[Source]) -> Result<Option<Vec<Mapped>>> {
+    let min_bytes = 4 * partition_bytes() as u64;
+    let mut total = 0u64;
+    for s in sources {
+        let Source::Path(p) = s else { return Ok(None) };
+        let Ok(meta) = std::fs::metadata(p) else {
+            return Ok(None); // the streaming path reports it
+        };
+        if !meta.is_file() {
+            return Ok(None);
+        }
+        total += meta.len();
+    }
+    if total < min_bytes {
+        return Ok(None);
+    }
+    let mut maps = Vec::with_capacity(sources.len());
+    for s in sources {
+        let Source::Path(p) = s else { return Ok(None) };
+        let m = Mapped::open(p)?;
+        if m.bytes().starts_with(&[0x1f, 0x8b]) {
+            return Ok(None);
+        }
+        maps.push(m);
+    }
+    Ok(Some(maps))
+}
+
+/// The record starting at `start` and where the next one starts.
+#[inline]
+fn record_at(data: &[u8], start: usize, term: u8) -> (&[u8], usize) {
+    match memchr::memchr(term, &data[start..]) {
+        Some(i) => (&data[start..start + i], start + i + 1),
+        None => (&data[start..], data.len()),
+    }
+}
+
+/// The first record start at or after `x`.
+#[inline]
+fn next_start(data: &[u8], x: usize, term: u8) -> usize {
+    if x == 0 || x >= data.len() || data[x - 1] == term {
+        return x.min(data.len());
+    }
+    memchr::memchr(term, &data[x..]).map_or(data.len(), |i| x + i + 1)
+}
+
+/// Byte offset of the first record of sorted `data` that does not compare
+/// below `key` (binary search over byte offsets, snapped to record starts).
+fn lower_bound<C: Compare>(data: &[u8], key: &[u8], term: u8, cmp: &C) -> usize {
+    let (mut lo, mut hi) = (0usize, data.len());
+    while lo < hi {
+        let mut s = next_start(data, lo + (hi - lo) / 2, term);
+        if s >= hi {
+            s = lo;
+        }
+        let (rec, next) = record_at(data, s, term);
+        if cmp.compare(rec, key) == Ordering::Less {
+            lo = next;
+        } else {
+            hi = s;
+        }
+    }
+    lo
+}
+
+/// Merges mapped inputs on `threads` threads: the key range is cut at
+/// splitters sampled from the inputs (about [`partition_bytes`] of output
+/// per partition); each partition is a binary search per input and a
+/// loser-tree merge of the pieces into a buffer, and the engine writes the
+/// buffers in order. Records that compare equal fall on the same side of
+/// every splitter, so ties (and `-u`) are decided within one partition
+/// exactly as in one sequential merge.
+fn merge_parallel(
+    maps: Vec<Mapped>,
+    spec: Arc<SortSpec>,
+    threads: usize,
+    mut out: Output,
+) -> Result<()> {
+    let term = spec.terminator;
+    let cmp = Shared(spec.clone());
+    let partition = partition_bytes();
+    let step = (partition / 8).max(1);
+    // Candidates: the record after every `step` bytes of every input,
+    // each standing for about that many bytes; sorted, every n-th becomes
+    // a splitter.
+    let mut cands: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, m) in maps.iter().enumerate() {
+        let d = m.bytes();
+        let mut x = step;
+        while x < d.len() {
+            let s = next_start(d, x, term);
+            if s < d.len() {
+                let (rec, _) = record_at(d, s, term);
+                cands.push((i, s, rec.len()));
+            }
+            x += step;
+        }
+    }
+    let rec = |c: &(usize, usize, usize)| &maps[c.0].bytes()[c.1..c.1 + c.2];
+    cands.sort_by(|a, b| cmp.compare(rec(a), rec(b)));
+    let every = (partition / step).max(1);
+    let mut splitters: Vec<Vec<u8>> = Vec::new();
+    for c in cands.iter().skip(every - 1).step_by(every) {
+        let r = rec(c);
+        if splitters
+            .last()
+            .is_none_or(|l| cmp.compare(l, r) == Ordering::Less)
+        {
+            splitters.push(r.to_vec());
+        }
+    }
+    let parts = splitters.len() + 1;
+    let maps = Arc::new(maps);
+    let splitters = Arc::new(splitters);
+    let items = (0..parts).map(Item::<usize, ()>::Work);
+    let map = {
+        let maps = maps.clone();
+        let spec = spec.clone();
+        move |&p: &usize| -> Result<Vec<u8>> {
+            let cmp = Shared(spec.clone());
+            let mut sources = Vec::with_capacity(maps.len());
+            for m in maps.iter() {
+                let d = m.bytes();
+                let start = if p == 0 {
+                    0
+                } else {
+                    lower_bound(d, &splitters[p - 1], term, &cmp)
+                };
+                let end = if p + 1 == parts {
+                    d.len()
+                } else {
+                    lower_bound(d, &splitters[p], term, &cmp)
+                };
+                sources.push(SliceReader::new(&d[start..end.max(start)], term));
+            }
+            let mut tree = LoserTree::new(sources, cmp)?;
+            let mut buf = Vec::with_capacity(partition + partition / 4);
+            let mut last: Option<(usize, usize)> = None;
+            while let Some(r) = tree.next_record()? {
+                if spec.unique {
+                    if let Some((s, e)) = last {
+                        if spec.compare_keys(&buf[s..e], r) == Ordering::Equal {
+                            continue;
+                        }
+                    }
+                    last = Some((buf.len(), buf.len() + r.len()));
+                }
+                buf.extend_from_slice(r);
+                buf.push(term);
+            }
+            Ok(buf)
+        }
+    };
+    engine::ordered_map(threads, items, map, |ev| {
+        if let Event::Mapped(_, res) = ev {
+            out.write_all(&res?)?;
+        }
+        Ok(Flow::Continue)
+    })?;
+    out.flush()?;
+    drop(maps);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_size_as_gnu() {
+        assert_eq!(batch_size(None).unwrap(), 16);
+        assert_eq!(batch_size(Some("2")).unwrap(), 2);
+        for bad in ["0", "1", "x", "-3", ""] {
+            assert!(batch_size(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}
