@@ -14,5 +14,6 @@ pub fn commands() -> Vec<(&'static str, clap::Command)> {
     vec![
         ("pcat", cat::Args::command()),
         ("pcut", cut::Args::command()),
+        ("psort", sort::Args::command()),
     ]
 }
