@@ -6,3 +6,4 @@ mod common;
 mod cat;
 mod cut;
 mod man;
+mod sort;

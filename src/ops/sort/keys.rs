@@ -300,7 +300,7 @@ pub fn parse_tab(s: &str) -> Result<u8> {
 
 /// `--sort=WORD` (unambiguous abbreviations allowed, as GNU's argmatch) to
 /// its option letter.
-fn sort_word_letter(word: &str) -> Result<char> {
+pub fn sort_word_letter(word: &str) -> Result<char> {
     const WORDS: [(&str, char); 6] = [
         ("general-numeric", 'g'),
         ("human-numeric", 'h'),
@@ -504,14 +504,14 @@ impl SortSpec {
         }
         for key in &mut keys {
             let f = &key.flags;
+            // GNU 9.1 accepts -R, -V and -d/-i together, but no two of
+            // {numeric kinds, -M, that group}.
             let kinds = [
-                f.random,
                 f.numeric,
                 f.general,
-                f.month,
-                f.version,
-                f.ignore != Ignore::Nothing,
                 f.human,
+                f.month,
+                f.random || f.version || f.ignore != Ignore::Nothing,
             ]
             .iter()
             .filter(|&&b| b)
@@ -617,7 +617,7 @@ impl SortSpec {
 
     /// GNU `limfield`, for a key with an end field.
     fn limfield(&self, line: &[u8], key: &Key, eword: usize) -> usize {
-        let mut lim = line.len();
+        let lim = line.len();
         let mut ptr = 0;
         let echar = key.echar;
         let mut eword = if echar == 0 {
@@ -644,13 +644,8 @@ impl SortSpec {
             }
         }
         if echar != 0 {
-            lim = match self.tab {
-                Some(tab) => self.field_end(line, ptr, tab),
-                None => {
-                    let p = Self::skip_blanks(line, ptr, lim);
-                    Self::skip_nonblanks(line, p, lim)
-                }
-            };
+            // GNU 9.1 does not stop at the end field's end here (that code
+            // is under POSIX_UNSPECIFIED): `.C` may run into later fields.
             if key.flags.skip_end_blanks {
                 ptr = Self::skip_blanks(line, ptr, lim);
             }
@@ -725,7 +720,9 @@ impl SortSpec {
                     a.cmp(b)
                 }
             }
-            kind if f.fold => with_upper(a, |ua| with_upper(b, |ub| self.by_kind(kind, ua, ub))),
+            kind if f.fold || f.ignore != Ignore::Nothing => with_translated(a, f, |ta| {
+                with_translated(b, f, |tb| self.by_kind(kind, ta, tb))
+            }),
             kind => self.by_kind(kind, a, b),
         };
         if f.reverse {
@@ -798,17 +795,29 @@ fn compare_ignoring(a: &[u8], b: &[u8], ignore: Ignore, fold: bool) -> Ordering 
     (i < a.len()).cmp(&(j < b.len()))
 }
 
-/// Calls `f` with `s` upper-cased (GNU's `fold_toupper` copy), on the stack
-/// for keys up to 256 bytes.
-fn with_upper<R>(s: &[u8], f: impl FnOnce(&[u8]) -> R) -> R {
+/// Calls `g` with the key as GNU copies it for the non-text kinds: bytes
+/// that `-d`/`-i` ignore dropped, the rest upper-cased with `-f`. On the
+/// stack for keys up to 256 bytes.
+fn with_translated<R>(s: &[u8], f: &Flags, g: impl FnOnce(&[u8]) -> R) -> R {
     let mut buf = [0u8; 256];
-    if s.len() <= buf.len() {
-        for (d, c) in buf.iter_mut().zip(s) {
-            *d = c.to_ascii_uppercase();
+    let mut heap = Vec::new();
+    let kept = s.iter().filter(|&&c| !f.ignore.ignores(c)).map(|&c| {
+        if f.fold {
+            c.to_ascii_uppercase()
+        } else {
+            c
         }
-        f(&buf[..s.len()])
+    });
+    if s.len() <= buf.len() {
+        let mut n = 0;
+        for c in kept {
+            buf[n] = c;
+            n += 1;
+        }
+        g(&buf[..n])
     } else {
-        f(&s.to_ascii_uppercase())
+        heap.extend(kept);
+        g(&heap)
     }
 }
 

@@ -301,6 +301,23 @@ fn for_each_record(
 }
 
 pub fn run(args: Args) -> Result<i32> {
+    // GNU's argmatch failures (--sort=WORD, --check=WORD) exit 1, not 2.
+    let bad_word = args
+        .keys
+        .sort_word
+        .as_deref()
+        .map(keys::sort_word_letter)
+        .and_then(Result::err)
+        .or_else(|| {
+            check_mode(&args)
+                .err()
+                .filter(|e| e.to_string().starts_with("invalid"))
+        });
+    if let Some(e) = bad_word {
+        cli::message(&e);
+        eprintln!("Try 'psort --help' for more information.");
+        return Ok(1);
+    }
     let plan = plan(&args)?;
     // Without a header, bad keys are reported before any input is read.
     let early_spec = if plan.header_mode {
