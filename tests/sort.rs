@@ -145,11 +145,22 @@ fn key_spec(rng: &mut Rng) -> String {
 #[test]
 fn random_flags_and_keys_match_gnu() {
     let mut rng = Rng::new(20261122);
-    let cases = 1200;
+    let cases = 2500;
     for case in 0..cases {
         let sep = *rng.pick(&[None, None, Some(b':'), Some(b','), Some(b' '), Some(b'\t')]);
-        let data = input(&mut rng, 14, sep);
+        let mut data = input(&mut rng, 14, sep);
         let mut args: Vec<String> = Vec::new();
+        if rng.chance(10) {
+            // -z: NUL-terminated records in which a newline is a blank.
+            for c in data.iter_mut() {
+                *c = match *c {
+                    b'\n' => 0,
+                    b' ' if rng.chance(30) => b'\n',
+                    c => c,
+                };
+            }
+            args.push("-z".into());
+        }
         if let Some(s) = sep {
             if rng.chance(85) {
                 args.push(format!("-t{}", s as char));
