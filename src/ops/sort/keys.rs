@@ -747,6 +747,127 @@ impl SortSpec {
     }
 }
 
+/// The first 8 bytes of `key`, big-endian, zero-padded: order-keeping for
+/// byte-wise comparison (a shorter key pads with zeros, never above its
+/// extensions).
+#[inline]
+fn be_prefix(key: impl Iterator<Item = u8>) -> u64 {
+    let mut b = [0u8; 8];
+    for (d, c) in b.iter_mut().zip(key) {
+        *d = c;
+    }
+    u64::from_be_bytes(b)
+}
+
+/// An order-keeping u64 for an f64 (-0 = +0; NaN is not passed here).
+#[inline]
+fn f64_key(x: f64) -> u64 {
+    let x = if x == 0.0 { 0.0 } else { x };
+    let bits = x.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+/// The value of a `-n` key, rounded to f64: non-decreasing in GNU's `-n`
+/// order (digits are truncated, never rounded up, before a correctly
+/// rounded parse; a key that is not a number is 0).
+fn numeric_value(s: &[u8]) -> f64 {
+    let s = &s[s.iter().take_while(|&&c| numeric::is_blank(c)).count()..];
+    let (neg, s) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let int_len = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (int, rest) = s.split_at(int_len);
+    let frac: &[u8] = match rest.first() {
+        Some(b'.') => {
+            let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            &rest[1..1 + n]
+        }
+        _ => &[],
+    };
+    let int = &int[int.iter().take_while(|&&c| c == b'0').count()..];
+    // 0.DIGITS e EXP, with at most 40 significant digits.
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    if neg {
+        buf[n] = b'-';
+        n += 1;
+    }
+    buf[n..n + 2].copy_from_slice(b"0.");
+    n += 2;
+    let mut exp: i64 = int.len() as i64;
+    let mut digits = int.iter().chain(frac.iter()).copied().peekable();
+    if int.is_empty() {
+        while digits.peek() == Some(&b'0') {
+            digits.next();
+            exp -= 1;
+        }
+    }
+    let mut any = false;
+    for d in digits.take(40) {
+        buf[n] = d;
+        n += 1;
+        any = true;
+    }
+    if !any {
+        return 0.0;
+    }
+    let text = format!("{}e{}", std::str::from_utf8(&buf[..n]).unwrap_or("0"), exp);
+    text.parse::<f64>().unwrap_or(0.0)
+}
+
+impl SortSpec {
+    /// An order-keeping 8-byte prefix of `record`'s sort key, for a sort
+    /// engine to compare before calling [`Compare::compare`]:
+    /// `key_prefix(a) < key_prefix(b)` implies `compare(a, b) == Less` (and
+    /// `>` implies `Greater`); equal prefixes say nothing. Derived from the
+    /// first key only (or the whole line without keys): its first 8 bytes
+    /// (upper-cased with `-f`, ignored bytes dropped with `-d`/`-i`), the
+    /// f64 value for `-n`/`-g`/`-h`, the month number, the `-R` hash; 0 for
+    /// `-V`. Inverted for a reversed key.
+    pub fn key_prefix(&self, record: &[u8]) -> u64 {
+        let Some(key) = self.keys.first() else {
+            let p = be_prefix(record.iter().copied());
+            return if self.reverse { !p } else { p };
+        };
+        let text = self.key_text(key, record);
+        let f = &key.flags;
+        let p = match key.kind {
+            Kind::Text => be_prefix(
+                text.iter()
+                    .copied()
+                    .filter(|&c| !f.ignore.ignores(c))
+                    .map(|c| if f.fold { c.to_ascii_uppercase() } else { c }),
+            ),
+            Kind::Version => 0,
+            kind => with_translated(&text, f, |t| match kind {
+                Kind::Numeric => f64_key(numeric_value(t)),
+                Kind::Month => month(t) as u64,
+                Kind::Random => hash(self.seed, t),
+                Kind::General => match numeric::parse_general(t) {
+                    numeric::General::Invalid => 0,
+                    numeric::General::NaN { .. } => 1,
+                    numeric::General::Num(x) => f64_key(x).max(2),
+                },
+                Kind::Human => {
+                    let order = numeric::unit_order_of(t) + 8;
+                    ((order as u64) << 59) | (f64_key(numeric_value(t)) >> 5)
+                }
+                _ => 0,
+            }),
+        };
+        if f.reverse {
+            !p
+        } else {
+            p
+        }
+    }
+}
+
 impl Compare for SortSpec {
     /// GNU's `compare`: keys, then the last-resort whole-line byte
     /// comparison (reversed by a global `-r`) unless `-s` or `-u`.
@@ -929,6 +1050,97 @@ mod tests {
                 ..KeyArgs::default()
             };
             assert!(SortSpec::new(&args).is_err(), "{k}");
+        }
+    }
+
+    /// The prefix contract on random lines and keys: a prefix order is
+    /// never contradicted by the full comparison.
+    #[test]
+    fn prefix_keeps_order() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let atoms: &[&str] = &[
+            "",
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "10",
+            "9.5",
+            "-9.50",
+            ".5",
+            "0.05",
+            "1e3",
+            "1K",
+            "2M",
+            "-3G",
+            "jan",
+            "FEB",
+            "dec",
+            "a",
+            "B",
+            "b",
+            "nan",
+            "inf",
+            "-inf",
+            "0x10",
+            " 7",
+            "007",
+            "12345678901234567890123",
+            "-12345678901234567890124",
+            "x y",
+            "~",
+        ];
+        let key_sets: &[&[&str]] = &[
+            &[],
+            &["1,1n"],
+            &["1,1g"],
+            &["1,1h"],
+            &["1,1M"],
+            &["1,1f"],
+            &["1,1d"],
+            &["1,1nr"],
+            &["2,2n", "1,1"],
+            &["1,1R"],
+            &["1b,1"],
+            &["1.2,1.3"],
+        ];
+        for keys in key_sets {
+            for reverse in [false, true] {
+                let args = KeyArgs {
+                    keys: keys.iter().map(|s| s.to_string()).collect(),
+                    reverse,
+                    field_separator: Some(":".into()),
+                    ..KeyArgs::default()
+                };
+                let s = SortSpec::new(&args).unwrap();
+                let lines: Vec<Vec<u8>> = (0..200)
+                    .map(|_| {
+                        let a = atoms[next(atoms.len() as u64) as usize];
+                        let b = atoms[next(atoms.len() as u64) as usize];
+                        format!("{a}:{b}").into_bytes()
+                    })
+                    .collect();
+                for a in &lines {
+                    for b in &lines {
+                        let (pa, pb) = (s.key_prefix(a), s.key_prefix(b));
+                        if pa != pb {
+                            assert_eq!(
+                                pa.cmp(&pb),
+                                s.compare(a, b),
+                                "{keys:?} r={reverse} {:?} {:?}",
+                                String::from_utf8_lossy(a),
+                                String::from_utf8_lossy(b)
+                            );
+                        }
+                    }
+                }
+            }
         }
     }
 

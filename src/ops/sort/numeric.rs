@@ -297,6 +297,11 @@ fn find_unit_order(s: &[u8]) -> i32 {
     }
 }
 
+/// The signed suffix order of a `-h` key (after its blanks).
+pub fn unit_order_of(s: &[u8]) -> i32 {
+    find_unit_order(skip_blanks(s))
+}
+
 /// `-h`: suffix order first, then `-n`.
 pub fn human(a: &[u8], b: &[u8]) -> Ordering {
     let (a, b) = (skip_blanks(a), skip_blanks(b));
