@@ -377,7 +377,7 @@ fn parse_key(spec: &str, header: Option<&Header>) -> Result<(Key, bool)> {
     if f == 0 {
         return Err(bad_field(spec, "field number is zero"));
     }
-    let mut sword = f - 1;
+    let sword = f - 1;
     let mut schar = 0;
     if let Some(rest) = s.strip_prefix('.') {
         let (c, rest) = field_count(rest).ok_or_else(|| {
@@ -423,15 +423,12 @@ fn parse_key(spec: &str, header: Option<&Header>) -> Result<(Key, bool)> {
     if !s.is_empty() {
         return Err(bad_field(spec, "stray character in field spec"));
     }
+    // GNU: -k1 and -k1.1 start at the line's start (SIZE_MAX).
     let start = if sword == 0 && schar == 0 {
         None
     } else {
         Some(sword)
     };
-    if start.is_none() {
-        sword = 0;
-    }
-    let _ = sword;
     Ok((
         Key {
             sword: start,
@@ -557,7 +554,16 @@ impl SortSpec {
     #[inline]
     fn field_end(&self, line: &[u8], p: usize, tab: u8) -> usize {
         if !self.quoting {
-            return memchr(tab, &line[p..]).map_or(line.len(), |i| p + i);
+            // Fields are mostly short: a plain loop over the first bytes
+            // beats memchr's set-up (on `-t, -k4,4n trips.csv`, memchr on
+            // 1-10 byte fields was 60% of the profile).
+            let end = line.len().min(p + 16);
+            for (i, &c) in line[p..end].iter().enumerate() {
+                if c == tab {
+                    return p + i;
+                }
+            }
+            return memchr(tab, &line[end..]).map_or(line.len(), |i| end + i);
         }
         let mut in_quotes = false;
         for (i, &c) in line[p..].iter().enumerate() {
@@ -659,12 +665,74 @@ impl SortSpec {
     /// so a sort engine may derive cached key prefixes from it.
     #[inline]
     pub fn key_range(&self, key: &Key, line: &[u8]) -> (usize, usize) {
-        let lim = match key.eword {
-            Some(e) => self.limfield(line, key, e),
-            None => line.len(),
-        };
-        let beg = self.begfield(line, key);
-        (beg, lim.max(beg))
+        let sword = key.sword.unwrap_or(0);
+        let skips = key.eword.map(|e| {
+            if key.echar == 0 {
+                e.saturating_add(1)
+            } else {
+                e
+            }
+        });
+        match skips {
+            // The end lies past the start field: skip the first `sword`
+            // fields once for both ends (begfield and limfield step over
+            // them identically), instead of twice from the line's start.
+            Some(total) if total > sword => {
+                let lim = line.len();
+                let mut ptr = 0;
+                let mut left = sword;
+                while ptr < lim && left > 0 {
+                    left -= 1;
+                    ptr = self.skip_field(line, ptr, true);
+                }
+                let mut beg = ptr;
+                if key.flags.skip_start_blanks {
+                    beg = Self::skip_blanks(line, beg, lim);
+                }
+                let beg = lim.min(beg.saturating_add(key.schar));
+                let mut left = total - sword;
+                while ptr < lim && left > 0 {
+                    left -= 1;
+                    ptr = self.skip_field(line, ptr, left > 0 || key.echar > 0);
+                }
+                if key.echar != 0 {
+                    if key.flags.skip_end_blanks {
+                        ptr = Self::skip_blanks(line, ptr, lim);
+                    }
+                    ptr = lim.min(ptr.saturating_add(key.echar));
+                }
+                (beg, ptr.max(beg))
+            }
+            _ => {
+                let lim = match key.eword {
+                    Some(e) => self.limfield(line, key, e),
+                    None => line.len(),
+                };
+                let beg = self.begfield(line, key);
+                (beg, lim.max(beg))
+            }
+        }
+    }
+
+    /// Steps over one field from `ptr` (and, with `-t`, over the separator
+    /// after it when `past_tab`), as GNU's begfield/limfield loops do.
+    #[inline]
+    fn skip_field(&self, line: &[u8], ptr: usize, past_tab: bool) -> usize {
+        let lim = line.len();
+        match self.tab {
+            Some(tab) => {
+                let p = self.field_end(line, ptr, tab);
+                if p < lim && past_tab {
+                    p + 1
+                } else {
+                    p
+                }
+            }
+            None => {
+                let p = Self::skip_blanks(line, ptr, lim);
+                Self::skip_nonblanks(line, p, lim)
+            }
+        }
     }
 
     /// The bytes of `key` in `line` (unquoted for a one-field CSV key).
@@ -816,8 +884,17 @@ fn numeric_value(s: &[u8]) -> f64 {
     if !any {
         return 0.0;
     }
-    let text = format!("{}e{}", std::str::from_utf8(&buf[..n]).unwrap_or("0"), exp);
-    text.parse::<f64>().unwrap_or(0.0)
+    // The exponent goes in the same stack buffer: no allocation per record.
+    let mut tail = &mut buf[n..];
+    let room = tail.len();
+    if std::io::Write::write_fmt(&mut tail, format_args!("e{exp}")).is_err() {
+        return 0.0;
+    }
+    n += room - tail.len();
+    std::str::from_utf8(&buf[..n])
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+        .unwrap_or(0.0)
 }
 
 impl SortSpec {
