@@ -7,3 +7,4 @@ mod cat;
 mod cut;
 mod man;
 mod merge;
+mod sort;

@@ -16,5 +16,6 @@ pub fn commands() -> Vec<(&'static str, clap::Command)> {
         ("pcat", cat::Args::command()),
         ("pcut", cut::Args::command()),
         ("pmerge", merge::Args::command()),
+        ("psort", sort::Args::command()),
     ]
 }
