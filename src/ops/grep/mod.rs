@@ -152,10 +152,10 @@ pub struct Args {
     #[arg(short = 'R', long = "dereference-recursive")]
     pub dereference_recursive: bool,
     /// Print only names of FILEs with no selected lines
-    #[arg(short = 'L', long = "files-without-match")]
+    #[arg(short = 'L', long = "files-without-match", overrides_with = "files_with_matches")]
     pub files_without_match: bool,
     /// Print only names of FILEs with selected lines
-    #[arg(short = 'l', long = "files-with-matches")]
+    #[arg(short = 'l', long = "files-with-matches", overrides_with = "files_without_match")]
     pub files_with_matches: bool,
     /// Print only a count of selected lines per FILE
     #[arg(short = 'c', long = "count")]
@@ -370,22 +370,29 @@ pub fn run(args: Args) -> Result<i32> {
     } else {
         args.with_filename || sources.len() > 1
     };
-    let context = args.before.is_some() || args.after.is_some() || args.context.is_some();
+    // GNU: -q overrides -l and -L, which override -c; all three drop
+    // context.
+    let listing = args.files_with_matches || args.files_without_match;
+    let files_with_matches = args.files_with_matches && !args.quiet;
+    let files_without_match = args.files_without_match && !args.quiet;
+    let count = args.count && !args.quiet && !listing;
+    let context = !(args.quiet || listing)
+        && (args.before.is_some() || args.after.is_some() || args.context.is_some());
     let cfg = Config {
         invert: args.invert,
         eol,
         max_count,
-        count: args.count,
-        files_with_matches: args.files_with_matches,
-        files_without_match: args.files_without_match,
+        count,
+        files_with_matches,
+        files_without_match,
         quiet: args.quiet,
         only_matching: args.only_matching,
         line_number: args.line_number,
         byte_offset: args.byte_offset,
         with_filename,
         null: args.null,
-        before: args.before.or(args.context).unwrap_or(0),
-        after: args.after.or(args.context).unwrap_or(0),
+        before: if context { args.before.or(args.context).unwrap_or(0) } else { 0 },
+        after: if context { args.after.or(args.context).unwrap_or(0) } else { 0 },
         context,
         group_separator: if args.no_group_separator {
             None

@@ -224,7 +224,8 @@ impl Printer {
             return Ok(Flow::Continue);
         }
         if !self.file.decided {
-            let nul = r.first_nul.is_some();
+            // Only a NUL inside GNU's first read makes the whole file binary.
+            let nul = r.first_nul.is_some_and(|k| c.offset + (k as u64) < FIRST_READ);
             self.file.pending_bytes += c.data.len() as u64;
             let last = c.last;
             self.file.pending.push((c, r));
