@@ -18,12 +18,13 @@
 
 pub mod columns;
 pub mod pattern;
+pub mod pieces;
 pub mod print;
 pub mod search;
 
 use crate::cli::{self, FormatArgs, ProgressArgs, ThreadsArg};
 use crate::error::{Error, Result};
-use crate::input::{self, stream::StreamOptions, Chunk, ChunkStream, Source, StreamItem};
+use crate::input::{self, Chunk, Source, StreamItem};
 use crate::progress::Progress;
 use clap::{ArgAction, Parser};
 use pattern::{Matcher, PatternOptions, Syntax};
@@ -464,11 +465,9 @@ pub fn run(args: Args) -> Result<i32> {
         );
     }
     let matcher = Matcher::new(&patterns, popts)?;
-    let stream = ChunkStream::new(
-        sources.clone(),
-        StreamOptions::new(input::RecordFormat::Lines { terminator: eol }, threads),
-    );
-    print::run(cfg, matcher, stream, sources.len(), threads, progress)
+    let nsources = sources.len();
+    let pieces = pieces::Pieces::new(sources, eol, threads);
+    print::run(cfg, matcher, pieces, nsources, threads, progress)
 }
 
 /// Maps stream items to engine items, keeping the source of an error.

@@ -26,7 +26,7 @@ use super::{BinaryFiles, Config};
 use crate::cli;
 use crate::engine::{self, Event, Flow};
 use crate::error::{Error, Result};
-use crate::input::{Chunk, ChunkStream};
+use super::pieces::{Piece, Pieces};
 use crate::output::Output;
 use crate::progress::Progress;
 use memchr::{memchr, memrchr};
@@ -44,7 +44,7 @@ const FIRST_READ: u64 = 96 * 1024;
 pub fn run(
     cfg: Config,
     matcher: Matcher,
-    stream: ChunkStream,
+    pieces: Pieces,
     nsources: usize,
     threads: usize,
     mut progress: Progress,
@@ -67,20 +67,23 @@ pub fn run(
     let worker_matcher = matcher.clone();
     let result = engine::ordered_map(
         threads,
-        stream.map(super::to_item),
-        move |c: &Chunk| {
+        pieces.map(|p| match p {
+            Ok(p) => engine::Item::Work(p),
+            Err(f) => engine::Item::Pass(f),
+        }),
+        move |c: &Piece| {
             if c.source < worker_skip.load(Ordering::Relaxed) {
                 return ChunkHits {
                     skipped: true,
                     ..ChunkHits::default()
                 };
             }
-            search::search_chunk(&worker_matcher, &c.data, &sopts)
+            search::search_chunk(&worker_matcher, c.data(), &sopts)
         },
         |ev| {
             let flow = match ev {
                 Event::Mapped(c, r) => {
-                    progress.inc(c.data.len() as u64);
+                    progress.inc(c.data().len() as u64);
                     printer.chunk(c, r)?
                 }
                 Event::Passed((source, e)) => printer.error(source, e)?,
@@ -95,10 +98,7 @@ pub fn run(
         },
     );
     progress.finish();
-    match result {
-        Ok(()) => {}
-        Err(e) => return Err(e),
-    }
+    result?;
     if printer.stopped_quiet {
         return Ok(0);
     }
@@ -122,7 +122,7 @@ struct Kept {
 }
 
 /// Per-file state (see the module doc).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct FileState {
     pub source: usize,
     line_base: u64,
@@ -134,7 +134,7 @@ pub struct FileState {
     binary: bool,
     binary_hits: u64,
     decided: bool,
-    pending: Vec<(Chunk, ChunkHits)>,
+    pending: Vec<(Piece, ChunkHits)>,
     pending_bytes: u64,
     errored: bool,
     started: bool,
@@ -217,7 +217,7 @@ impl Printer {
         Ok(Flow::Continue)
     }
 
-    fn chunk(&mut self, c: Chunk, r: ChunkHits) -> Result<Flow> {
+    fn chunk(&mut self, c: Piece, r: ChunkHits) -> Result<Flow> {
         self.advance(c.source)?;
         self.file.started = true;
         if r.skipped || (self.file.done && self.file.after_left == 0) {
@@ -226,7 +226,7 @@ impl Printer {
         if !self.file.decided {
             // Only a NUL inside GNU's first read makes the whole file binary.
             let nul = r.first_nul.is_some_and(|k| c.offset + (k as u64) < FIRST_READ);
-            self.file.pending_bytes += c.data.len() as u64;
+            self.file.pending_bytes += c.data().len() as u64;
             let last = c.last;
             self.file.pending.push((c, r));
             if nul {
@@ -255,8 +255,8 @@ impl Printer {
         self.process(&c, &r)
     }
 
-    fn process(&mut self, c: &Chunk, r: &ChunkHits) -> Result<Flow> {
-        let data = &c.data[..];
+    fn process(&mut self, c: &Piece, r: &ChunkHits) -> Result<Flow> {
+        let data = c.data();
         let line_base = self.file.line_base;
         self.file.line_base += r.lines;
         if self.file.done && self.file.after_left == 0 {
@@ -344,8 +344,8 @@ impl Printer {
     }
 
     /// Prints the selected lines of `c` before `upto`, with context.
-    fn lines(&mut self, c: &Chunk, r: &ChunkHits, upto: usize, line_base: u64) -> Result<Flow> {
-        let data = &c.data[..];
+    fn lines(&mut self, c: &Piece, r: &ChunkHits, upto: usize, line_base: u64) -> Result<Flow> {
+        let data = c.data();
         let eol = self.cfg.eol;
         // Position after the last line printed in this chunk, and its
         // chunk-relative line number.
@@ -418,8 +418,8 @@ impl Printer {
     }
 
     /// Keeps the last `-B` unprinted lines of a chunk for the next one.
-    fn keep_tail(&mut self, c: &Chunk, r: &ChunkHits, cur: usize, line_base: u64) {
-        let data = &c.data[..];
+    fn keep_tail(&mut self, c: &Piece, r: &ChunkHits, cur: usize, line_base: u64) {
+        let data = c.data();
         let eol = self.cfg.eol;
         let b = self.cfg.before as usize;
         let mut tail: Vec<Kept> = Vec::new();
