@@ -469,6 +469,14 @@ fn csv_without_select_searches_every_field_and_unknown_columns_fail() {
     let data = trips(4, 40);
     let got = ours_everywhere("pgrep", &["--csv", "-F", "run"], Some(&data));
     assert_eq!(got.stdout, csv_oracle(&data, &[0, 1, 2], b"run", false, false, None));
+    // Without -F: a plain BRE (literal prefilter) and a real regex (record
+    // by record) give the same records (the data has no 'Air?ort' but
+    // 'Airport').
+    let want = csv_oracle(&data, &[1], b"Airport", false, false, None);
+    for pat in ["Airport", "Air.ort", "A[i]rport"] {
+        let got = ours_everywhere("pgrep", &["--csv", "--select", "pickup_zone", pat], Some(&data));
+        assert_eq!(got.stdout_str(), String::from_utf8_lossy(&want), "{pat}");
+    }
     let bad = ours("pgrep", &["--csv", "--select", "nope", "x"], Some(&data));
     assert_eq!(bad.code, Some(2));
     assert!(bad.stderr.contains("nope"), "{}", bad.stderr);

@@ -451,10 +451,34 @@ pub fn run(args: Args) -> Result<i32> {
                 ..popts
             },
         )?;
+        // Patterns that are plain strings (no quote byte, none empty) can
+        // be looked for in the raw bytes first.
+        let plain = |p: &Vec<u8>| {
+            let special: &[u8] = match syntax {
+                Syntax::Fixed => b"\"",
+                Syntax::Basic => b"\"\\.[]*^$",
+                Syntax::Extended => b"\"\\.[]*^$+?(){}|",
+            };
+            !p.is_empty() && !p.iter().any(|b| special.contains(b))
+        };
+        let prefilter = if !patterns.is_empty() && patterns.iter().all(plain) {
+            Some(Matcher::new(
+                &patterns,
+                PatternOptions {
+                    syntax: Syntax::Fixed,
+                    word: false,
+                    line: false,
+                    ..popts
+                },
+            )?)
+        } else {
+            None
+        };
         return columns::run(
             columns::ColumnJob {
                 cfg,
                 matcher: field_matcher,
+                prefilter,
                 dialect,
                 has_header,
                 select: args.select.clone(),
