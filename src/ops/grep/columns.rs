@@ -18,7 +18,8 @@ use crate::error::Result;
 use crate::format::csv::{split_fields, unquote};
 use crate::format::fieldlist::{Mask, Unit};
 use crate::format::{Dialect, FieldList, Header};
-use crate::input::{stream::StreamOptions, Chunk, ChunkStream, Source, StreamItem};
+use super::pieces::{Failure, Piece, Pieces};
+use crate::input::Source;
 use crate::output::Output;
 use crate::progress::Progress;
 use memchr::{memchr_iter, memrchr};
@@ -181,21 +182,18 @@ pub fn run(job: ColumnJob, sources: Vec<Source>, mut progress: Progress) -> Resu
         select,
         threads,
     } = job;
-    let mut stream = ChunkStream::new(
-        sources.clone(),
-        StreamOptions::new(dialect.record_format(), threads),
-    );
+    let mut stream = Pieces::new(sources.clone(), dialect.record_format(), threads);
     // Read ahead to the first chunk to resolve column names.
-    let mut head: Vec<StreamItem> = Vec::new();
+    let mut head: Vec<Result<Piece, Failure>> = Vec::new();
     let mut header: Option<Header> = None;
     if has_header {
         for item in stream.by_ref() {
             let h = match &item {
-                StreamItem::Chunk(c) => dialect
-                    .records(&c.data)
+                Ok(c) => dialect
+                    .records(c.data())
                     .next()
                     .map(|r| Header::parse(r.body, &dialect)),
-                StreamItem::Error { .. } => None,
+                Err(_) => None,
             };
             head.push(item);
             if h.is_some() {
@@ -224,11 +222,14 @@ pub fn run(job: ColumnJob, sources: Vec<Source>, mut progress: Progress) -> Resu
     let mut trouble = false;
     let mut quiet_hit = false;
     let nsources = sources.len();
-    let items = head.into_iter().chain(stream).map(super::to_item);
+    let items = head.into_iter().chain(stream).map(|p| match p {
+        Ok(p) => engine::Item::Work(p),
+        Err(f) => engine::Item::Pass(f),
+    });
     engine::ordered_map(
         threads,
         items,
-        move |c: &Chunk| {
+        move |c: &Piece| {
             let (m, pf, d, mask, invert, has_header) = &*worker;
             search_records(
                 m,
@@ -236,14 +237,14 @@ pub fn run(job: ColumnJob, sources: Vec<Source>, mut progress: Progress) -> Resu
                 d,
                 mask.as_ref(),
                 *invert,
-                &c.data,
-                *has_header && c.index == 0,
+                c.data(),
+                *has_header && c.offset == 0,
             )
         },
         |ev| {
             match ev {
                 Event::Mapped(c, found) => {
-                    progress.inc(c.data.len() as u64);
+                    progress.inc(c.data().len() as u64);
                     started[c.source] = true;
                     if !header_done {
                         if let Some(h) = &found.header {
@@ -265,8 +266,8 @@ pub fn run(job: ColumnJob, sources: Vec<Source>, mut progress: Progress) -> Resu
                             return Ok(Flow::Stop);
                         }
                         if print_records {
-                            buf.extend_from_slice(&c.data[r.clone()]);
-                            if c.data[r.end - 1] != b'\n' {
+                            buf.extend_from_slice(&c.data()[r.clone()]);
+                            if c.data()[r.end - 1] != b'\n' {
                                 buf.push(b'\n');
                             }
                         }

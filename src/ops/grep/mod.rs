@@ -24,7 +24,7 @@ pub mod search;
 
 use crate::cli::{self, FormatArgs, ProgressArgs, ThreadsArg};
 use crate::error::{Error, Result};
-use crate::input::{self, Chunk, Source, StreamItem};
+use crate::input::{self, Source};
 use crate::progress::Progress;
 use clap::{ArgAction, Parser};
 use pattern::{Matcher, PatternOptions, Syntax};
@@ -490,14 +490,6 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let matcher = Matcher::new(&patterns, popts)?;
     let nsources = sources.len();
-    let pieces = pieces::Pieces::new(sources, eol, threads);
+    let pieces = pieces::Pieces::new(sources, input::RecordFormat::Lines { terminator: eol }, threads);
     print::run(cfg, matcher, pieces, nsources, threads, progress)
-}
-
-/// Maps stream items to engine items, keeping the source of an error.
-pub(crate) fn to_item(item: StreamItem) -> crate::engine::Item<Chunk, (usize, Error)> {
-    match item {
-        StreamItem::Chunk(c) => crate::engine::Item::Work(c),
-        StreamItem::Error { source, error } => crate::engine::Item::Pass((source, error)),
-    }
 }

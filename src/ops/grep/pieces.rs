@@ -23,7 +23,7 @@
 //! of the input layer) when its turn comes.
 
 use crate::input::{self, stream::StreamOptions, Chunk, ChunkStream, RecordFormat, Source, StreamItem};
-use memchr::{memchr, memrchr};
+use memchr::memrchr;
 use std::fs::File;
 use std::ops::Range;
 use std::os::unix::io::AsRawFd;
@@ -162,18 +162,18 @@ pub struct Pieces {
     sources: Vec<Source>,
     next: usize,
     current: Current,
-    terminator: u8,
+    format: RecordFormat,
     chunk_size: usize,
     threads: usize,
 }
 
 impl Pieces {
-    pub fn new(sources: Vec<Source>, terminator: u8, threads: usize) -> Pieces {
+    pub fn new(sources: Vec<Source>, format: RecordFormat, threads: usize) -> Pieces {
         Pieces {
             sources,
             next: 0,
             current: Current::None,
-            terminator,
+            format,
             chunk_size: input::chunk_size(),
             threads,
         }
@@ -200,12 +200,7 @@ impl Iterator for Pieces {
                         None => Current::Stream {
                             stream: ChunkStream::new(
                                 vec![source],
-                                StreamOptions::new(
-                                    RecordFormat::Lines {
-                                        terminator: self.terminator,
-                                    },
-                                    self.threads,
-                                ),
+                                StreamOptions::new(self.format, self.threads),
                             ),
                             source: i,
                         },
@@ -218,17 +213,7 @@ impl Iterator for Pieces {
                         self.current = Current::None;
                         continue;
                     }
-                    let want = (start + self.chunk_size).min(bytes.len());
-                    let end = if want == bytes.len() {
-                        want
-                    } else {
-                        match memrchr(self.terminator, &bytes[start..want]) {
-                            Some(k) => start + k + 1,
-                            // A line longer than a chunk stays whole.
-                            None => memchr(self.terminator, &bytes[want..])
-                                .map_or(bytes.len(), |k| want + k + 1),
-                        }
-                    };
+                    let end = piece_end(self.format, bytes, start, self.chunk_size);
                     *pos = end;
                     return Some(Ok(Piece {
                         source: *source,
@@ -252,4 +237,45 @@ impl Iterator for Pieces {
             }
         }
     }
+}
+
+/// The end of the piece starting at record boundary `start`: the last
+/// record boundary within `chunk_size` bytes, or further when one record
+/// is longer (a record is never split).
+fn piece_end(format: RecordFormat, bytes: &[u8], start: usize, chunk_size: usize) -> usize {
+    let mut size = chunk_size.max(1);
+    loop {
+        let want = start.saturating_add(size).min(bytes.len());
+        if want == bytes.len() {
+            return want;
+        }
+        let window = &bytes[start..want];
+        let found = match format {
+            RecordFormat::Lines { terminator } => memrchr(terminator, window),
+            RecordFormat::Csv { quote } => last_csv_boundary(window, quote),
+        };
+        if let Some(k) = found {
+            return start + k + 1;
+        }
+        size = size.saturating_mul(2);
+    }
+}
+
+/// The last newline of `window` outside quotes (the window starts outside
+/// quotes). Counts quote bytes only (rarer than newlines in real CSV), then
+/// walks back from the end to the first newline with even quote parity.
+/// The chunker's forward scan visits every newline; this visits the quotes
+/// and the last few newlines.
+fn last_csv_boundary(window: &[u8], quote: u8) -> Option<usize> {
+    let total = memchr::memchr_iter(quote, window).count();
+    let mut limit = window.len();
+    let mut after = 0;
+    while let Some(n) = memrchr(b'\n', &window[..limit]) {
+        after += memchr::memchr_iter(quote, &window[n..limit]).count();
+        if (total - after) % 2 == 0 {
+            return Some(n);
+        }
+        limit = n;
+    }
+    None
 }
