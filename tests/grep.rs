@@ -9,8 +9,22 @@ use crate::common::*;
 /// differ only in case, no final newline.
 fn log_input(seed: u64, lines: usize) -> Vec<u8> {
     let words: &[&[u8]] = &[
-        b"ERROR", b"error", b"warn", b"timeout", b"foo", b"foobar", b"bar", b"x", b"12", b"345",
-        b"a.b", b"[x]", b"\xff\xfe", b"tab\there", b"", b"ERRORS",
+        b"ERROR",
+        b"error",
+        b"warn",
+        b"timeout",
+        b"foo",
+        b"foobar",
+        b"bar",
+        b"x",
+        b"12",
+        b"345",
+        b"a.b",
+        b"[x]",
+        b"\xff\xfe",
+        b"tab\there",
+        b"",
+        b"ERRORS",
     ];
     let mut rng = Rng::new(seed);
     let mut out = Vec::new();
@@ -24,7 +38,8 @@ fn log_input(seed: u64, lines: usize) -> Vec<u8> {
             if k > 0 {
                 out.push(if rng.chance(80) { b' ' } else { b',' });
             }
-            out.extend_from_slice(*rng.pick(words));
+            let w: &[u8] = rng.pick::<&[u8]>(words);
+            out.extend_from_slice(w);
         }
         if i + 1 < lines || rng.chance(50) {
             out.push(b'\n');
@@ -46,7 +61,11 @@ fn inputs(s: &Scratch) -> Vec<(String, String)> {
 }
 
 fn check(label: &str, args: &[&str], stdin: Option<&[u8]>) {
-    assert_same(label, &ours("pgrep", args, stdin), &gnu("grep", args, stdin));
+    assert_same(
+        label,
+        &ours("pgrep", args, stdin),
+        &gnu("grep", args, stdin),
+    );
 }
 
 fn check_everywhere(label: &str, args: &[&str], stdin: Option<&[u8]>) {
@@ -121,13 +140,38 @@ fn line_numbers_offsets_context_and_max_count_are_exact_across_chunks() {
 
 #[test]
 fn basic_and_extended_regex_translation_matches_gnu() {
-    let data: &[u8] = b"aab\na+b\nabab\n*a\na^b$c\nx|y\ny\n]\n\\\n{1}\na{2}\nab{\n(a)\nfoo.bar\nfooXbar\n\
+    let data: &[u8] =
+        b"aab\na+b\nabab\n*a\na^b$c\nx|y\ny\n]\n\\\n{1}\na{2}\nab{\n(a)\nfoo.bar\nfooXbar\n\
 word words sword\nA1_b\ttab\n 12 345 \nend$\n^start\n";
     let basic = [
-        "a\\+b", "a+b", "\\(ab\\)\\{2\\}", "*a", "a^b$c", "x\\|y", "x|y", "[]a]", "[^a-z]",
-        "[[:digit:]]\\{2\\}", "a**", "[\\]", "\\{1\\}", "foo.bar", "foo\\.bar", "\\<word\\>",
-        "\\bsword", "\\w\\W\\w", "\\s[0-9]", "end\\$", "^^start", "^\\(a\\)", "a\\?b", "[.]",
-        "[a-]", "ab{", "$", "^",
+        "a\\+b",
+        "a+b",
+        "\\(ab\\)\\{2\\}",
+        "*a",
+        "a^b$c",
+        "x\\|y",
+        "x|y",
+        "[]a]",
+        "[^a-z]",
+        "[[:digit:]]\\{2\\}",
+        "a**",
+        "[\\]",
+        "\\{1\\}",
+        "foo.bar",
+        "foo\\.bar",
+        "\\<word\\>",
+        "\\bsword",
+        "\\w\\W\\w",
+        "\\s[0-9]",
+        "end\\$",
+        "^^start",
+        "^\\(a\\)",
+        "a\\?b",
+        "[.]",
+        "[a-]",
+        "ab{",
+        "$",
+        "^",
     ];
     for p in basic {
         for extra in [&[][..], &["-o"], &["-i"], &["-w"], &["-x"], &["-c", "-v"]] {
@@ -137,8 +181,22 @@ word words sword\nA1_b\ttab\n 12 345 \nend$\n^start\n";
         }
     }
     let extended = [
-        "a+b", "a\\+b", "(ab){2}", "a{2}", "ab{", "x|y", "(a|b)+", "[[:upper:]][0-9]", "^(a)$",
-        "a?b", "\\(a\\)", "fo{1,}", "o{,1}X", "(^|[^a-z])12", "end$", "w(or)?ds?\\b",
+        "a+b",
+        "a\\+b",
+        "(ab){2}",
+        "a{2}",
+        "ab{",
+        "x|y",
+        "(a|b)+",
+        "[[:upper:]][0-9]",
+        "^(a)$",
+        "a?b",
+        "\\(a\\)",
+        "fo{1,}",
+        "o{,1}X",
+        "(^|[^a-z])12",
+        "end$",
+        "w(or)?ds?\\b",
     ];
     for p in extended {
         for extra in [&[][..], &["-o"], &["-i"], &["-w"], &["-n", "-v"]] {
@@ -281,7 +339,12 @@ fn big_input_in_parallel_equals_gnu() {
         for threads in ["1", "3"] {
             let mut full = vec!["-j", threads];
             full.extend_from_slice(args);
-            let got = run_with(&bin("pgrep"), &full, Some(&data), &[("PTOOLS_CHUNK_SIZE", "4096")]);
+            let got = run_with(
+                &bin("pgrep"),
+                &full,
+                Some(&data),
+                &[("PTOOLS_CHUNK_SIZE", "4096")],
+            );
             assert_same(&format!("{full:?}"), &got, &theirs);
         }
     }
@@ -322,7 +385,10 @@ fn help_has_synopsis_and_examples() {
     assert_eq!(o.code, Some(0));
     let h = o.stdout_str();
     assert!(h.contains("pgrep [OPTION]... PATTERNS [FILE]..."), "{h}");
-    assert!(h.contains("Examples:") && h.contains("--select pickup_zone"), "{h}");
+    assert!(
+        h.contains("Examples:") && h.contains("--select pickup_zone"),
+        "{h}"
+    );
 }
 
 // ---- CSV column search, against an oracle computed here ----
@@ -383,7 +449,14 @@ fn contains(hay: &[u8], needle: &[u8], icase: bool) -> bool {
 }
 
 /// Expected output of `pgrep --csv [-v] [-i] -F [-m M] --select COLS NEEDLE`.
-fn csv_oracle(data: &[u8], cols: &[usize], needle: &[u8], invert: bool, icase: bool, max: Option<usize>) -> Vec<u8> {
+fn csv_oracle(
+    data: &[u8],
+    cols: &[usize],
+    needle: &[u8],
+    invert: bool,
+    icase: bool,
+    max: Option<usize>,
+) -> Vec<u8> {
     let recs = csv_records(data);
     let mut out = Vec::new();
     let mut n = 0;
@@ -407,16 +480,20 @@ fn csv_oracle(data: &[u8], cols: &[usize], needle: &[u8], invert: bool, icase: b
 
 fn trips(seed: u64, rows: usize) -> Vec<u8> {
     let zones = [
-        "Airport", "JFK Airport", "\"Airport, Terminal 4\"", "Midtown", "\"Quoted \"\"Airport\"\" zone\"",
-        "\"line\nAirport\"", "airport", "",
+        "Airport",
+        "JFK Airport",
+        "\"Airport, Terminal 4\"",
+        "Midtown",
+        "\"Quoted \"\"Airport\"\" zone\"",
+        "\"line\nAirport\"",
+        "airport",
+        "",
     ];
     let notes = ["", "Airport run", "\"a,b\"", "\"multi\nline\"", "x"];
     let mut rng = Rng::new(seed);
     let mut out = b"id,pickup_zone,note\n".to_vec();
     for i in 0..rows {
-        out.extend_from_slice(
-            format!("{i},{},{}", rng.pick(&zones), rng.pick(&notes)).as_bytes(),
-        );
+        out.extend_from_slice(format!("{i},{},{}", rng.pick(&zones), rng.pick(&notes)).as_bytes());
         out.extend_from_slice(if rng.chance(20) { b"\r\n" } else { b"\n" });
     }
     out
@@ -425,7 +502,12 @@ fn trips(seed: u64, rows: usize) -> Vec<u8> {
 #[test]
 fn csv_column_search_matches_the_oracle() {
     let data = trips(9, 120);
-    for (sel, cols) in [("pickup_zone", vec![1]), ("2", vec![1]), ("note", vec![2]), ("1-3", vec![0, 1, 2])] {
+    for (sel, cols) in [
+        ("pickup_zone", vec![1]),
+        ("2", vec![1]),
+        ("note", vec![2]),
+        ("1-3", vec![0, 1, 2]),
+    ] {
         for (invert, icase, max) in [
             (false, false, None),
             (true, false, None),
@@ -468,13 +550,20 @@ fn csv_column_search_matches_the_oracle() {
 fn csv_without_select_searches_every_field_and_unknown_columns_fail() {
     let data = trips(4, 40);
     let got = ours_everywhere("pgrep", &["--csv", "-F", "run"], Some(&data));
-    assert_eq!(got.stdout, csv_oracle(&data, &[0, 1, 2], b"run", false, false, None));
+    assert_eq!(
+        got.stdout,
+        csv_oracle(&data, &[0, 1, 2], b"run", false, false, None)
+    );
     // Without -F: a plain BRE (literal prefilter) and a real regex (record
     // by record) give the same records (the data has no 'Air?ort' but
     // 'Airport').
     let want = csv_oracle(&data, &[1], b"Airport", false, false, None);
     for pat in ["Airport", "Air.ort", "A[i]rport"] {
-        let got = ours_everywhere("pgrep", &["--csv", "--select", "pickup_zone", pat], Some(&data));
+        let got = ours_everywhere(
+            "pgrep",
+            &["--csv", "--select", "pickup_zone", pat],
+            Some(&data),
+        );
         assert_eq!(got.stdout_str(), String::from_utf8_lossy(&want), "{pat}");
     }
     let bad = ours("pgrep", &["--csv", "--select", "nope", "x"], Some(&data));

@@ -10,6 +10,7 @@
 //! the selected records; the sink applies `-m` in order and copies them.
 
 use super::pattern::Matcher;
+use super::pieces::{Failure, Piece, Pieces};
 use super::print::push_u64;
 use super::Config;
 use crate::cli;
@@ -18,7 +19,6 @@ use crate::error::Result;
 use crate::format::csv::{split_fields, unquote};
 use crate::format::fieldlist::{Mask, Unit};
 use crate::format::{Dialect, FieldList, Header};
-use super::pieces::{Failure, Piece, Pieces};
 use crate::input::Source;
 use crate::output::Output;
 use crate::progress::Progress;
@@ -66,7 +66,11 @@ fn record_matches(
             }
         }
         let raw = &body[f.clone()];
-        let value = if dialect.quoting { unquote(raw) } else { raw.into() };
+        let value = if dialect.quoting {
+            unquote(raw)
+        } else {
+            raw.into()
+        };
         if m.is_match(&value) {
             return true;
         }
@@ -108,7 +112,7 @@ fn record_start(data: &[u8], pos: usize, p: usize, quoting: bool) -> usize {
         } else {
             0
         };
-        if (total - after) % 2 == 0 {
+        if (total - after).is_multiple_of(2) {
             return n + 1;
         }
         limit = n;

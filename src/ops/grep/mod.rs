@@ -81,7 +81,12 @@ pub struct Args {
     #[arg(short = 'P', long = "perl-regexp")]
     pub perl: bool,
     /// Use PATTERNS for matching
-    #[arg(short = 'e', long = "regexp", value_name = "PATTERNS", allow_hyphen_values = true)]
+    #[arg(
+        short = 'e',
+        long = "regexp",
+        value_name = "PATTERNS",
+        allow_hyphen_values = true
+    )]
     pub regexp: Vec<OsString>,
     /// Take PATTERNS from FILE, one per line
     #[arg(short = 'f', long = "file", value_name = "FILE")]
@@ -153,10 +158,18 @@ pub struct Args {
     #[arg(short = 'R', long = "dereference-recursive")]
     pub dereference_recursive: bool,
     /// Print only names of FILEs with no selected lines
-    #[arg(short = 'L', long = "files-without-match", overrides_with = "files_with_matches")]
+    #[arg(
+        short = 'L',
+        long = "files-without-match",
+        overrides_with = "files_with_matches"
+    )]
     pub files_without_match: bool,
     /// Print only names of FILEs with selected lines
-    #[arg(short = 'l', long = "files-with-matches", overrides_with = "files_without_match")]
+    #[arg(
+        short = 'l',
+        long = "files-with-matches",
+        overrides_with = "files_without_match"
+    )]
     pub files_with_matches: bool,
     /// Print only a count of selected lines per FILE
     #[arg(short = 'c', long = "count")]
@@ -177,7 +190,11 @@ pub struct Args {
     #[arg(short = 'C', long = "context", value_name = "NUM")]
     pub context: Option<u64>,
     /// Print SEP between context groups [default: --]
-    #[arg(long = "group-separator", value_name = "SEP", allow_hyphen_values = true)]
+    #[arg(
+        long = "group-separator",
+        value_name = "SEP",
+        allow_hyphen_values = true
+    )]
     pub group_separator: Option<OsString>,
     /// Do not print a separator between context groups
     #[arg(long = "no-group-separator")]
@@ -288,7 +305,9 @@ fn patterns_of(args: &Args, operands: &mut Vec<OsString>) -> Result<Vec<Vec<u8>>
 
 fn check(args: &Args) -> Result<Syntax> {
     if args.perl {
-        return Err(Error::usage("-P (Perl regular expressions) is not supported"));
+        return Err(Error::usage(
+            "-P (Perl regular expressions) is not supported",
+        ));
     }
     if args.recursive || args.dereference_recursive {
         return Err(Error::usage(
@@ -307,7 +326,11 @@ fn check(args: &Args) -> Result<Syntax> {
         Some("always" | "yes" | "force") => {
             return Err(Error::usage("--color=always is not supported"))
         }
-        Some(w) => return Err(Error::usage(format!("invalid argument '{w}' for '--color'"))),
+        Some(w) => {
+            return Err(Error::usage(format!(
+                "invalid argument '{w}' for '--color'"
+            )))
+        }
     }
     Ok(if args.extended {
         Syntax::Extended
@@ -343,7 +366,9 @@ pub fn run(args: Args) -> Result<i32> {
         None | Some("read") => {}
         Some("skip") => skip_dirs = true,
         Some("recurse") => {
-            return Err(Error::usage("-d recurse (recursive search) is not supported"))
+            return Err(Error::usage(
+                "-d recurse (recursive search) is not supported",
+            ))
         }
         Some(d) => delimiter = Some(cli::parse_delimiter(d, "delimiter")?),
     }
@@ -392,8 +417,16 @@ pub fn run(args: Args) -> Result<i32> {
         byte_offset: args.byte_offset,
         with_filename,
         null: args.null,
-        before: if context { args.before.or(args.context).unwrap_or(0) } else { 0 },
-        after: if context { args.after.or(args.context).unwrap_or(0) } else { 0 },
+        before: if context {
+            args.before.or(args.context).unwrap_or(0)
+        } else {
+            0
+        },
+        after: if context {
+            args.after.or(args.context).unwrap_or(0)
+        } else {
+            0
+        },
         context,
         group_separator: if args.no_group_separator {
             None
@@ -437,8 +470,7 @@ pub fn run(args: Args) -> Result<i32> {
         if let Some(d) = delimiter {
             dialect.delimiter = d;
         }
-        if args.only_matching || context || args.line_number || args.byte_offset || args.null_data
-        {
+        if args.only_matching || context || args.line_number || args.byte_offset || args.null_data {
             return Err(Error::usage(
                 "-o, -n, -b, -z and context lines are not available with --csv/--tsv/-d",
             ));
@@ -490,6 +522,10 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let matcher = Matcher::new(&patterns, popts)?;
     let nsources = sources.len();
-    let pieces = pieces::Pieces::new(sources, input::RecordFormat::Lines { terminator: eol }, threads);
+    let pieces = pieces::Pieces::new(
+        sources,
+        input::RecordFormat::Lines { terminator: eol },
+        threads,
+    );
     print::run(cfg, matcher, pieces, nsources, threads, progress)
 }

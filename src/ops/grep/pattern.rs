@@ -99,7 +99,9 @@ impl Matcher {
             .size_limit(1 << 30)
             .dfa_size_limit(1 << 28)
             .build()
-            .map_err(|e| Error::usage(format!("invalid pattern: {}", first_line(&e.to_string()))))?;
+            .map_err(|e| {
+                Error::usage(format!("invalid pattern: {}", first_line(&e.to_string())))
+            })?;
         Ok(Matcher {
             re: Some(re),
             group,
@@ -225,8 +227,8 @@ pub fn translate(p: &[u8], extended: bool) -> Result<String> {
                             quantified = false;
                             continue;
                         }
-                        let (q, next) = interval(p, i, false)?
-                            .ok_or_else(|| Error::usage("unmatched \\{"))?;
+                        let (q, next) =
+                            interval(p, i, false)?.ok_or_else(|| Error::usage("unmatched \\{"))?;
                         quantify(&mut out, atom, &mut quantified, &q);
                         i = next;
                     }
@@ -308,8 +310,10 @@ pub fn translate(p: &[u8], extended: bool) -> Result<String> {
             b'$' => {
                 // BRE: an anchor only where an expression ends.
                 let rest = &p[i + 1..];
-                let anchor =
-                    extended || rest.is_empty() || rest.starts_with(b"\\)") || rest.starts_with(b"\\|");
+                let anchor = extended
+                    || rest.is_empty()
+                    || rest.starts_with(b"\\)")
+                    || rest.starts_with(b"\\|");
                 if anchor {
                     out.push('$');
                     atom = None;

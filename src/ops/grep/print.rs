@@ -21,12 +21,12 @@
 //! selected line ends the file with "binary file matches" on stderr; that
 //! stretch is re-searched on this thread (binary files are rare).
 
+use super::pieces::{Piece, Pieces};
 use super::search::{self, ChunkHits, SearchOptions, Want};
 use super::{BinaryFiles, Config};
 use crate::cli;
 use crate::engine::{self, Event, Flow};
 use crate::error::{Error, Result};
-use super::pieces::{Piece, Pieces};
 use crate::output::Output;
 use crate::progress::Progress;
 use memchr::{memchr, memrchr};
@@ -53,7 +53,11 @@ pub fn run(
     let sopts = SearchOptions {
         invert: cfg.invert,
         eol: cfg.eol,
-        want: if cfg.count_only() { Want::Count } else { Want::Lines },
+        want: if cfg.count_only() {
+            Want::Count
+        } else {
+            Want::Lines
+        },
         number: cfg.line_number || cfg.context,
         detect_binary,
     };
@@ -225,7 +229,9 @@ impl Printer {
         }
         if !self.file.decided {
             // Only a NUL inside GNU's first read makes the whole file binary.
-            let nul = r.first_nul.is_some_and(|k| c.offset + (k as u64) < FIRST_READ);
+            let nul = r
+                .first_nul
+                .is_some_and(|k| c.offset + (k as u64) < FIRST_READ);
             self.file.pending_bytes += c.data().len() as u64;
             let last = c.last;
             self.file.pending.push((c, r));
@@ -324,9 +330,7 @@ impl Printer {
             return Ok(Flow::Continue);
         }
         let limit = if self.cfg.count {
-            self.cfg
-                .max_count
-                .map_or(u64::MAX, |m| m - self.file.count)
+            self.cfg.max_count.map_or(u64::MAX, |m| m - self.file.count)
         } else {
             1
         };
@@ -358,7 +362,13 @@ impl Printer {
             // Trailing context of the previous selected line.
             while self.file.after_left > 0 && cur < h.start {
                 let e = memchr(eol, &data[cur..]).map_or(data.len(), |i| cur + i);
-                self.emit(b'-', line_base + cur_line, c.offset + cur as u64, &data[cur..e], false);
+                self.emit(
+                    b'-',
+                    line_base + cur_line,
+                    c.offset + cur as u64,
+                    &data[cur..e],
+                    false,
+                );
                 self.file.after_left -= 1;
                 cur = e + 1;
                 cur_line += 1;
@@ -394,7 +404,13 @@ impl Printer {
                     self.emit(b'-', line, c.offset + s as u64, &data[s..e], false);
                 }
             }
-            self.emit(b':', abs, c.offset + h.start as u64, &data[h.start..h.end], true);
+            self.emit(
+                b':',
+                abs,
+                c.offset + h.start as u64,
+                &data[h.start..h.end],
+                true,
+            );
             self.file.count += 1;
             self.any_selected = true;
             cur = h.end + 1;
@@ -406,7 +422,13 @@ impl Printer {
         }
         while self.file.after_left > 0 && cur < upto {
             let e = memchr(eol, &data[cur..]).map_or(data.len(), |i| cur + i);
-            self.emit(b'-', line_base + cur_line, c.offset + cur as u64, &data[cur..e], false);
+            self.emit(
+                b'-',
+                line_base + cur_line,
+                c.offset + cur as u64,
+                &data[cur..e],
+                false,
+            );
             self.file.after_left -= 1;
             cur = e + 1;
             cur_line += 1;

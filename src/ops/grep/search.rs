@@ -102,7 +102,11 @@ fn next_matching_line(m: &Matcher, data: &[u8], eol: u8, mut pos: usize) -> Opti
 pub fn search_chunk(m: &Matcher, data: &[u8], o: &SearchOptions) -> ChunkHits {
     let eol = o.eol;
     let mut r = ChunkHits {
-        first_nul: if o.detect_binary { memchr(0, data) } else { None },
+        first_nul: if o.detect_binary {
+            memchr(0, data)
+        } else {
+            None
+        },
         ..ChunkHits::default()
     };
     if o.number {
@@ -121,8 +125,16 @@ pub fn search_chunk(m: &Matcher, data: &[u8], o: &SearchOptions) -> ChunkHits {
                 let mut s = pos;
                 while s < stop {
                     let e = memchr(eol, &data[s..stop]).map_or(stop, |i| s + i);
-                    let line = if o.number { lc.line_at(data, eol, s) } else { 0 };
-                    r.hits.push(Hit { start: s, end: e, line });
+                    let line = if o.number {
+                        lc.line_at(data, eol, s)
+                    } else {
+                        0
+                    };
+                    r.hits.push(Hit {
+                        start: s,
+                        end: e,
+                        line,
+                    });
                     s = e + 1;
                 }
             } else if stop > pos {
@@ -131,8 +143,16 @@ pub fn search_chunk(m: &Matcher, data: &[u8], o: &SearchOptions) -> ChunkHits {
             }
         } else if let Some((ls, le)) = found {
             if collect {
-                let line = if o.number { lc.line_at(data, eol, ls) } else { 0 };
-                r.hits.push(Hit { start: ls, end: le, line });
+                let line = if o.number {
+                    lc.line_at(data, eol, ls)
+                } else {
+                    0
+                };
+                r.hits.push(Hit {
+                    start: ls,
+                    end: le,
+                    line,
+                });
             } else {
                 r.count += 1;
             }
