@@ -5,6 +5,7 @@ mod common;
 
 mod cat;
 mod cut;
+mod grep;
 mod man;
 mod merge;
 mod sort;

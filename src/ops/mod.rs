@@ -6,6 +6,7 @@
 pub mod cat;
 pub mod cut;
 pub mod merge;
+pub mod grep;
 pub mod sort;
 
 use clap::CommandFactory;
@@ -17,5 +18,6 @@ pub fn commands() -> Vec<(&'static str, clap::Command)> {
         ("pcut", cut::Args::command()),
         ("pmerge", merge::Args::command()),
         ("psort", sort::Args::command()),
+        ("pgrep", grep::Args::command()),
     ]
 }
