@@ -5,4 +5,5 @@ mod common;
 
 mod cat;
 mod cut;
+mod groupby;
 mod man;

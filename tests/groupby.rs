@@ -1,0 +1,1 @@
+//! pgroupby tests (filled below).
