@@ -23,7 +23,7 @@ use crate::cli::{self, FormatArgs, ProgressArgs, ThreadsArg};
 use crate::engine::{self, Event, Flow, Item};
 use crate::error::{Error, Result};
 use crate::format::csv::{split_fields, unquote, write_field};
-use crate::format::{Dialect, FieldList, Header};
+use crate::format::{Dialect, Header};
 use crate::input::{self, stream::StreamOptions, Chunk, ChunkStream, StreamItem};
 use crate::output::Output;
 use crate::progress::Progress;
@@ -380,15 +380,36 @@ pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
     }
 }
 
-/// Resolves a column list (numbers, ranges, names) to 0-based indexes.
+/// Resolves a datamash column list (`3`, `2-4`, `1,5`, or header names;
+/// only commas separate, so names may hold blanks) to 0-based indexes.
 fn columns(spec: &str, header: Option<&Header>) -> Result<Vec<usize>> {
-    let list = FieldList::parse(spec, crate::format::fieldlist::Unit::Fields)?;
-    let sel = list.resolve(header)?;
     let mut out = Vec::new();
-    for s in &sel.spans {
-        let hi =
-            s.hi.ok_or_else(|| Error::usage(format!("invalid field range '{spec}'")))?;
-        out.extend(s.lo..=hi);
+    for item in spec.split(',') {
+        if let Some(i) = header.and_then(|h| h.index_of(item.as_bytes())) {
+            out.push(i);
+            continue;
+        }
+        let num = |s: &str| -> Option<usize> {
+            s.parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0 && s.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let range = match item.split_once('-') {
+            None => num(item).map(|n| (n, n)),
+            Some((a, b)) => num(a).zip(num(b)).filter(|(a, b)| a <= b),
+        };
+        match (range, header) {
+            (Some((lo, hi)), _) => out.extend(lo - 1..hi),
+            (None, Some(h)) => {
+                return Err(Error::usage(format!(
+                    "column name '{item}' not found in input file; available columns: {}",
+                    h.available()
+                )))
+            }
+            (None, None) => {
+                return Err(Error::usage(format!("invalid field value '{item}'")));
+            }
+        }
     }
     Ok(out)
 }

@@ -262,7 +262,7 @@ impl ExactSum {
     }
 
     /// The sum as `hi + lo`, each rounded (a double-double).
-    fn double_double(&self) -> (f64, f64) {
+    pub fn double_double(&self) -> (f64, f64) {
         let hi = self.value();
         if !hi.is_finite() {
             return (hi, 0.0);
@@ -325,14 +325,15 @@ impl ExactSum {
 
 /// Exact `n * Σx² - (Σx)²` from exact sums, rounded once: the numerator of
 /// the variance, free of the order the values came in.
-pub fn variance_numerator(n: u64, sum: &ExactSum, sumsq: &ExactSum) -> f64 {
+pub fn variance_numerator(n: u64, sum: &ExactSum, sumsq: &ExactSum) -> ExactSum {
     let (sh, sl) = sum.double_double();
     let (qh, ql) = sumsq.double_double();
+    let mut d = ExactSum::default();
     if !(sh.is_finite() && qh.is_finite()) {
-        return f64::NAN;
+        d.add(f64::NAN);
+        return d;
     }
     let nf = n as f64;
-    let mut d = ExactSum::default();
     for (a, b, sign) in [
         (nf, qh, 1.0),
         (nf, ql, 1.0),
@@ -345,7 +346,32 @@ pub fn variance_numerator(n: u64, sum: &ExactSum, sumsq: &ExactSum) -> f64 {
         d.add(sign * p);
         d.add(sign * err);
     }
-    d.value()
+    d
+}
+
+/// A value carried as an unevaluated sum `hi + lo` (double-double), so
+/// results keep ~32 digits until printed: datamash's long double results
+/// then round to the same 14 digits except on a true near-tie.
+pub type Dd = (f64, f64);
+
+/// `(hi + lo) / d`, as a double-double.
+pub fn dd_div((hi, lo): Dd, d: f64) -> Dd {
+    let q = hi / d;
+    if !q.is_finite() {
+        return (q, 0.0);
+    }
+    let r = (-q).mul_add(d, hi);
+    (q, (r + lo) / d)
+}
+
+/// The square root of a double-double (one Newton step).
+pub fn dd_sqrt((hi, lo): Dd) -> Dd {
+    let s = hi.sqrt();
+    if !s.is_finite() || s == 0.0 {
+        return (s, 0.0);
+    }
+    let e = (-s).mul_add(s, hi) + lo;
+    (s, e / (2.0 * s))
 }
 
 /// Adds `x * x` exactly (as two doubles) to `acc`.
@@ -624,8 +650,8 @@ impl Format {
         let p: usize = n
             .parse()
             .ok()
-            .filter(|&p| p <= 50)
-            .ok_or_else(|| Error::usage(format!("invalid rounding value '{n}'")))?;
+            .filter(|&p| (1..=50).contains(&p))
+            .ok_or_else(|| Error::usage(format!("invalid rounding digits value '{n}'")))?;
         Format::parse(&format!("%.{p}f"))
     }
 
@@ -717,8 +743,8 @@ impl Format {
         Ok(f)
     }
 
-    /// Appends `v` formatted.
-    pub fn write(&self, v: f64, out: &mut Vec<u8>) {
+    /// Appends `v` (a double-double) formatted.
+    pub fn write(&self, (v, lo): Dd, out: &mut Vec<u8>) {
         out.extend_from_slice(self.prefix.as_bytes());
         let upper = self.conv.is_ascii_uppercase();
         let neg = v.is_sign_negative();
@@ -728,12 +754,19 @@ impl Format {
             "inf".to_string()
         } else {
             let a = v.abs();
+            let lo = if v < 0.0 { -lo } else { lo };
             let p = self.precision.unwrap_or(6);
-            match self.conv.to_ascii_lowercase() {
+            let conv = self.conv.to_ascii_lowercase();
+            let exact = if lo != 0.0 && lo.is_finite() {
+                dd_digits(a, lo, conv, p, self.alt)
+            } else {
+                None
+            };
+            exact.unwrap_or_else(|| match conv {
                 b'f' => fixed(a, p, self.alt),
                 b'e' => exp(a, p, self.alt),
                 _ => general(a, p, self.alt),
-            }
+            })
         };
         if upper {
             body = body.to_ascii_uppercase();
@@ -764,6 +797,99 @@ impl Format {
         }
         out.extend_from_slice(self.suffix.as_bytes());
     }
+}
+
+/// Rounds `(hi + lo) * 10^scale` to an integer, ties to even (`hi >= 0`);
+/// `None` when out of the exact range.
+fn scaled_round(hi: f64, lo: f64, scale: i32) -> Option<u64> {
+    let (mh, ml) = if scale >= 0 {
+        let p = *POW10.get(scale as usize)?;
+        let a = hi * p;
+        let ae = hi.mul_add(p, -a) + lo * p;
+        let s = a + ae;
+        (s, ae - (s - a))
+    } else {
+        let q = *POW10.get((-scale) as usize)?;
+        let m = hi / q;
+        (m, ((-m).mul_add(q, hi) + lo) / q)
+    };
+    if !(0.0..9.0e15).contains(&mh) {
+        return None;
+    }
+    let f = mh.floor();
+    let mut i = f as u64;
+    let mut frac = (mh - f) + ml;
+    if frac < 0.0 {
+        if i == 0 {
+            frac = 0.0;
+        } else {
+            i -= 1;
+            frac += 1.0;
+        }
+    }
+    if frac >= 1.0 {
+        i += 1;
+        frac -= 1.0;
+    }
+    if frac > 0.5 || (frac == 0.5 && i % 2 == 1) {
+        i += 1;
+    }
+    Some(i)
+}
+
+/// `%f`, `%e` or `%g` of `hi + lo` (non-negative) from its correctly
+/// rounded digits; `None` when beyond 15 digits (the caller then formats
+/// `hi` alone).
+fn dd_digits(hi: f64, lo: f64, conv: u8, p: usize, alt: bool) -> Option<String> {
+    if conv == b'f' {
+        let m = scaled_round(hi, lo, i32::try_from(p).ok()?)?;
+        let mut s = format!("{m:0>width$}", width = p + 1);
+        if p > 0 {
+            s.insert(s.len() - p, '.');
+        } else if alt {
+            s.push('.');
+        }
+        return Some(s);
+    }
+    let sig = if conv == b'e' { p + 1 } else { p.max(1) };
+    if sig > 15 || hi <= 0.0 {
+        return None;
+    }
+    let lowest = 10u64.pow(sig as u32 - 1);
+    let e0 = hi.log10().floor() as i32;
+    let (digits, e) = (e0 - 1..=e0 + 1).find_map(|e| {
+        let m = scaled_round(hi, lo, sig as i32 - 1 - e)?;
+        (lowest..lowest * 10).contains(&m).then_some((m, e))
+    })?;
+    let d = digits.to_string();
+    let exp_style = conv == b'e' || e < -4 || e >= sig as i32;
+    let mut s = if exp_style {
+        let mut m = d[..1].to_string();
+        if d.len() > 1 || alt {
+            m.push('.');
+        }
+        m.push_str(&d[1..]);
+        m
+    } else if e >= 0 {
+        let k = e as usize + 1;
+        let mut m = d[..k].to_string();
+        if k < d.len() || alt {
+            m.push('.');
+        }
+        m.push_str(&d[k..]);
+        m
+    } else {
+        format!("0.{}{}", "0".repeat((-e - 1) as usize), d)
+    };
+    if conv == b'g' && !alt && s.contains('.') {
+        s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    }
+    if exp_style {
+        s.push('e');
+        s.push(if e < 0 { '-' } else { '+' });
+        s.push_str(&format!("{:02}", e.unsigned_abs()));
+    }
+    Some(s)
 }
 
 fn unescape_percent(b: &[u8]) -> Vec<u8> {
@@ -846,7 +972,7 @@ mod tests {
 
     fn fmt(spec: &str, v: f64) -> String {
         let mut out = Vec::new();
-        Format::parse(spec).unwrap().write(v, &mut out);
+        Format::parse(spec).unwrap().write((v, 0.0), &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -865,6 +991,26 @@ mod tests {
         assert_eq!(fmt("%08.3f", -1.5), "-001.500");
         assert_eq!(fmt("x%-6.1ey%%", 1234.0), "x1.2e+03y%");
         assert_eq!(fmt("%#.3g", 1.0), "1.00");
+    }
+
+    #[test]
+    fn double_double_rounds_from_both_parts() {
+        let w = |spec: &str, hi: f64, lo: f64| {
+            let mut out = Vec::new();
+            Format::parse(spec).unwrap().write((hi, lo), &mut out);
+            String::from_utf8(out).unwrap()
+        };
+        // hi alone sits on a 14-digit tie; lo decides.
+        assert_eq!(w("%.3g", 1.125, 1e-20), "1.13");
+        assert_eq!(w("%.3g", 1.125, -1e-20), "1.12");
+        assert_eq!(w("%.3g", -1.125, -1e-20), "-1.13");
+        assert_eq!(w("%.3g", 1.135, 0.0), "1.14");
+        assert_eq!(w("%.14g", 1234567.0, 1e-12), "1234567");
+        assert_eq!(w("%.14g", 1e-7, 1e-30), "1e-07");
+        assert_eq!(w("%.14g", 99999999999999.5, 1e-3), "1e+14");
+        assert_eq!(w("%.3f", 0.0625, 1e-20), "0.063");
+        assert_eq!(w("%.3e", 12345.0, 1e-9), "1.234e+04");
+        assert_eq!(w("%.14g", 0.15, 1e-18), "0.15");
     }
 
     #[test]

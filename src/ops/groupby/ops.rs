@@ -15,7 +15,9 @@
 //! value. Each such state remembers its line (ordinal and bytes) when the
 //! caller asks for it.
 
-use super::number::{add_square, is_na, put_bytes, variance_numerator, ExactSum, Reader};
+use super::number::{
+    add_square, dd_div, dd_sqrt, is_na, put_bytes, variance_numerator, Dd, ExactSum, Reader,
+};
 use crate::error::{Error, Result};
 
 /// One operation kind.
@@ -228,7 +230,8 @@ pub enum State {
 
 /// A finished result.
 pub enum Out {
-    Num(f64),
+    /// A number as a double-double (see [`Dd`]).
+    Num(Dd),
     Text(Vec<u8>),
 }
 
@@ -497,16 +500,17 @@ impl State {
         if count == 0 {
             return empty(kind);
         }
-        let nan = f64::NAN;
+        let nan = (f64::NAN, 0.0);
+        let one = |x: f64| (x, 0.0);
         Out::Num(match self {
-            State::Count(n) => *n as f64,
+            State::Count(n) => one(*n as f64),
             State::Sum { n, s } => {
-                let v = s.value();
+                let v = s.double_double();
                 match kind {
-                    Kind::Mean => v / *n as f64,
-                    Kind::GeoMean => (v / *n as f64).exp(),
-                    Kind::HarmMean => *n as f64 / v,
-                    _ => v + 0.0,
+                    Kind::Mean => dd_div(v, *n as f64),
+                    Kind::GeoMean => one((v.0 / *n as f64).exp()),
+                    Kind::HarmMean => one(*n as f64 / v.0),
+                    _ => (v.0 + 0.0, v.1),
                 }
             }
             State::Ext {
@@ -515,7 +519,7 @@ impl State {
                 if *first_nan {
                     nan
                 } else {
-                    *best
+                    one(*best)
                 }
             }
             State::Range {
@@ -524,7 +528,10 @@ impl State {
                 if *first_nan {
                     nan
                 } else {
-                    *hi - *lo
+                    let mut r = ExactSum::default();
+                    r.add(*hi);
+                    r.add(-*lo);
+                    r.double_double()
                 }
             }
             State::Var { n, s, q } => {
@@ -532,10 +539,13 @@ impl State {
                 if *n == df {
                     nan
                 } else {
-                    let d = variance_numerator(*n, s, q).max(0.0);
-                    let var = d / (*n as f64 * (*n - df) as f64);
+                    let mut d = variance_numerator(*n, s, q).double_double();
+                    if d.0 < 0.0 {
+                        d = (0.0, 0.0);
+                    }
+                    let var = dd_div(d, *n as f64 * (*n - df) as f64);
                     if matches!(kind, Kind::PStdev | Kind::SStdev) {
-                        var.sqrt()
+                        dd_sqrt(var)
                     } else {
                         var
                     }
@@ -563,7 +573,7 @@ impl State {
                     items.dedup();
                 }
                 if kind == Kind::CountUnique {
-                    items.len() as f64
+                    one(items.len() as f64)
                 } else {
                     return Out::Text(items.join(&b","[..]));
                 }
@@ -727,37 +737,72 @@ fn mix(x: u64) -> u64 {
 
 /// Results of a group with no values (all NA under `--narm`), as datamash.
 fn empty(kind: Kind) -> Out {
-    Out::Num(match kind {
+    let v = match kind {
         Kind::Sum | Kind::Count | Kind::CountUnique => 0.0,
         Kind::Min | Kind::AbsMin => f64::NEG_INFINITY,
         Kind::Max | Kind::AbsMax => f64::INFINITY,
         Kind::First | Kind::Last | Kind::Rand => return Out::Text(b"N/A".to_vec()),
         Kind::Unique | Kind::Collapse => return Out::Text(Vec::new()),
         _ => f64::NAN,
-    })
+    };
+    Out::Num((v, 0.0))
 }
 
-fn median(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+/// Adds `sign * (a + f * (b - a))` to `acc` without rounding anything
+/// but the final result: datamash interpolates in long double, and at
+/// 14 digits the cancellation in `b - a` would otherwise show.
+fn lerp_into(acc: &mut ExactSum, a: f64, b: f64, f: f64, sign: f64) {
+    acc.add(sign * a);
+    if f == 0.0 {
+        return;
+    }
+    // b - a exactly as dh + dl (two-sum).
+    let dh = b - a;
+    let bb = dh + a;
+    let dl = (b - bb) + (-a - (dh - bb));
+    for d in [dh, dl] {
+        let p = f * d;
+        acc.add(sign * p);
+        acc.add(sign * f.mul_add(d, -p));
     }
 }
 
-/// R's quantile type 7, as datamash.
-fn percentile(v: &[f64], p: f64) -> f64 {
+fn median_into(acc: &mut ExactSum, v: &[f64], sign: f64) {
+    let n = v.len();
+    if n % 2 == 1 {
+        acc.add(sign * v[n / 2]);
+    } else {
+        lerp_into(acc, v[n / 2 - 1], v[n / 2], 0.5, sign);
+    }
+}
+
+fn median(v: &[f64]) -> Dd {
+    let mut acc = ExactSum::default();
+    median_into(&mut acc, v, 1.0);
+    acc.double_double()
+}
+
+/// R's quantile type 7, as datamash: `h = (n-1) p` in double, then the
+/// interpolation (exact here, long double there).
+fn percentile_into(acc: &mut ExactSum, v: &[f64], p: f64, sign: f64) {
     let n = v.len();
     if n == 1 {
-        return v[0];
+        acc.add(sign * v[0]);
+        return;
     }
     let h = (n - 1) as f64 * p;
     let fh = h.floor() as usize;
     if fh + 1 >= n {
-        return v[fh.min(n - 1)];
+        acc.add(sign * v[fh.min(n - 1)]);
+        return;
     }
-    v[fh] + (h - fh as f64) * (v[fh + 1] - v[fh])
+    lerp_into(acc, v[fh], v[fh + 1], h - fh as f64, sign);
+}
+
+fn percentile(v: &[f64], p: f64) -> Dd {
+    let mut acc = ExactSum::default();
+    percentile_into(&mut acc, v, p, 1.0);
+    acc.double_double()
 }
 
 /// datamash's mode/antimode scan over sorted values (its quirks kept).
@@ -797,21 +842,40 @@ fn moments(v: &[f64]) -> (f64, f64, f64, f64) {
 }
 
 /// Holistic results over the sorted values of a group.
-fn holistic(kind: Kind, v: &[f64]) -> f64 {
-    let nan = f64::NAN;
+fn holistic(kind: Kind, v: &[f64]) -> Dd {
+    let nan = (f64::NAN, 0.0);
     match kind {
         Kind::Median => median(v),
         Kind::Q1 => percentile(v, 0.25),
         Kind::Q3 => percentile(v, 0.75),
-        Kind::Iqr => percentile(v, 0.75) - percentile(v, 0.25),
+        Kind::Iqr => {
+            let mut acc = ExactSum::default();
+            percentile_into(&mut acc, v, 0.75, 1.0);
+            percentile_into(&mut acc, v, 0.25, -1.0);
+            acc.double_double()
+        }
         Kind::Perc(p) => percentile(v, f64::from(p) / 100.0),
-        Kind::Mode => mode(v, false),
-        Kind::AntiMode => mode(v, true),
+        Kind::Mode => (mode(v, false), 0.0),
+        Kind::AntiMode => (mode(v, true), 0.0),
         Kind::Mad | Kind::MadRaw => {
-            let m = median(v);
-            let mut d: Vec<f64> = v.iter().map(|x| (m - x).abs()).collect();
+            let mut m = ExactSum::default();
+            median_into(&mut m, v, 1.0);
+            let mut d: Vec<f64> = v
+                .iter()
+                .map(|&x| {
+                    let mut t = m.clone();
+                    t.add(-x);
+                    t.value().abs()
+                })
+                .collect();
             d.sort_by(f64::total_cmp);
-            median(&d) * if kind == Kind::Mad { 1.4826 } else { 1.0 }
+            let m = median(&d);
+            if kind == Kind::Mad {
+                let p = m.0 * 1.4826;
+                (p, m.0.mul_add(1.4826, -p) + m.1 * 1.4826)
+            } else {
+                m
+            }
         }
         Kind::TrimMean(t) => {
             if t >= 0.5 {
@@ -819,8 +883,11 @@ fn holistic(kind: Kind, v: &[f64]) -> f64 {
             }
             let n = v.len();
             let c = (t * n as f64).floor() as usize;
-            let s: f64 = v[c..n - c].iter().sum();
-            s / (n - 2 * c) as f64
+            let mut s = ExactSum::default();
+            for &x in &v[c..n - c] {
+                s.add(x);
+            }
+            dd_div(s.double_double(), (n - 2 * c) as f64)
         }
         Kind::SSkew | Kind::PSkew => {
             if v.len() <= 1 {
@@ -834,7 +901,7 @@ fn holistic(kind: Kind, v: &[f64]) -> f64 {
                 }
                 s *= (n * (n - 1.0)).sqrt() / (n - 2.0);
             }
-            s
+            (s, 0.0)
         }
         Kind::SKurt | Kind::PKurt => {
             if v.len() <= 1 {
@@ -848,14 +915,15 @@ fn holistic(kind: Kind, v: &[f64]) -> f64 {
                 }
                 k = ((n - 1.0) / ((n - 2.0) * (n - 3.0))) * ((n + 1.0) * k + 6.0);
             }
-            k
+            (k, 0.0)
         }
         _ => nan,
     }
 }
 
-/// True when the field is skipped under `--narm`.
+/// True when the field is skipped under `--narm`: datamash's NA, N/A and
+/// NaN, and (our extension) an empty field.
 #[inline]
 pub fn skipped(narm: bool, raw: &[u8]) -> bool {
-    narm && is_na(raw)
+    narm && (raw.is_empty() || is_na(raw))
 }
