@@ -419,7 +419,7 @@ fn csv_mode_matches_python_oracle() {
 }
 
 fn rng_quote(i: usize) -> bool {
-    i % 7 == 0
+    i.is_multiple_of(7)
 }
 
 #[test]

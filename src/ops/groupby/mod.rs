@@ -415,7 +415,10 @@ fn columns(spec: &str, header: Option<&Header>) -> Result<Vec<usize>> {
 }
 
 /// Splits the positional words into operations and files.
-fn split_items(items: &[OsString]) -> Result<(Vec<(Kind, String, String)>, Vec<OsString>)> {
+/// Operations as written: kind, printed name, column list.
+type OpWords = Vec<(Kind, String, String)>;
+
+fn split_items(items: &[OsString]) -> Result<(OpWords, Vec<OsString>)> {
     let mut ops = Vec::new();
     let mut i = 0;
     while i < items.len() {

@@ -93,8 +93,8 @@ fn parse_general(s: &[u8]) -> Option<f64> {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_'))
     {
         f64::NAN
-    } else if lower.starts_with("0x") {
-        parse_hex(&lower[2..])?
+    } else if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex(hex)?
     } else {
         // Rust accepts exactly the decimal forms strtold does, except that
         // it also takes "inf"/"nan" spellings we handled above and refuses
@@ -978,7 +978,7 @@ mod tests {
 
     #[test]
     fn printf_like_glibc() {
-        assert_eq!(fmt("%.14g", 4.23456789012345678), "4.2345678901235");
+        assert_eq!(fmt("%.14g", 4.234_567_890_123_457), "4.2345678901235");
         assert_eq!(fmt("%.14g", 2e300), "2e+300");
         assert_eq!(fmt("%.14g", 1e-5), "1e-05");
         assert_eq!(fmt("%.14g", 123456.7), "123456.7");
@@ -1028,7 +1028,10 @@ mod tests {
         for bad in [&b""[..], b".", b"-", b"a", b"1,5", b"1e", b"--1", b"1e5000"] {
             assert_eq!(parse(bad), None, "{:?}", String::from_utf8_lossy(bad));
         }
-        assert_eq!(parse(b"0.1234567890123456789"), Some(0.1234567890123456789));
+        assert_eq!(
+            parse(b"0.1234567890123456789"),
+            Some(0.123_456_789_012_345_68)
+        );
     }
 
     #[test]

@@ -566,7 +566,7 @@ impl State {
                     return Out::Text(items.join(&b","[..]));
                 }
                 if fold {
-                    items.sort_by(|a, b| a.to_ascii_lowercase().cmp(&b.to_ascii_lowercase()));
+                    items.sort_by_key(|a| a.to_ascii_lowercase());
                     items.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
                 } else {
                     items.sort();
