@@ -6,6 +6,7 @@ mod common;
 mod cat;
 mod cut;
 mod grep;
+mod groupby;
 mod man;
 mod merge;
 mod sort;

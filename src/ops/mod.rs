@@ -7,6 +7,7 @@ pub mod cat;
 pub mod cut;
 pub mod merge;
 pub mod grep;
+pub mod groupby;
 pub mod sort;
 
 use clap::CommandFactory;
@@ -19,5 +20,6 @@ pub fn commands() -> Vec<(&'static str, clap::Command)> {
         ("pmerge", merge::Args::command()),
         ("psort", sort::Args::command()),
         ("pgrep", grep::Args::command()),
+        ("pgroupby", groupby::Args::command()),
     ]
 }

@@ -1,0 +1,959 @@
+//! pgroupby: GNU datamash's group-by (`datamash -s -g …`) on every core,
+//! out of core, plus CSV/TSV with column names.
+//!
+//! Shape: map → combine → finish.
+//! - *map* (engine workers, [`aggregate_chunk`]): each chunk's records are
+//!   hashed by key into a partial [`Table`] of per-operation states;
+//! - *combine* (the caller's thread, in chunk order): partials are
+//!   absorbed into the running table, so order-sensitive results (`first`,
+//!   `last`, `collapse`) see input order, and exact sums make numeric
+//!   results independent of where chunks end;
+//! - *spill*: when the running table's estimated size passes `-S`, it is
+//!   written to hash partitions and emptied (see [`table`]);
+//! - *finish*: groups sorted by key (as `sort -s -k…` orders datamash's
+//!   input under `LC_ALL=C`) and printed. Nothing is printed before the
+//!   whole input is read, so an invalid value never leaves a partial
+//!   output that looks complete.
+
+pub mod number;
+pub mod ops;
+pub mod table;
+
+use crate::cli::{self, FormatArgs, ProgressArgs, ThreadsArg};
+use crate::engine::{self, Event, Flow, Item};
+use crate::error::{Error, Result};
+use crate::format::csv::{split_fields, unquote, write_field};
+use crate::format::{Dialect, Header};
+use crate::input::{self, stream::StreamOptions, Chunk, ChunkStream, StreamItem};
+use crate::output::Output;
+use crate::progress::Progress;
+use clap::Parser;
+use memchr::memchr_iter;
+use number::Format;
+use ops::{Ctx, Kind, Op, Out};
+use std::ffi::OsString;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use table::{Spill, Table};
+
+const ABOUT: &str = "Group rows by key columns and aggregate other columns, as GNU \
+datamash -s -g does, on every core and in bounded memory; plus CSV/TSV with column names.";
+
+const AFTER: &str = "\
+OPERATIONS (datamash's names; COLS is a field number, a range 2-4, a list 3,5, or
+names with a header):
+  count sum min max absmin absmax range mean geomean harmmean trimmean[:X]
+  median q1 q3 iqr perc[:P] mode antimode pstdev sstdev pvar svar mad madraw
+  sskew pskew skurt pkurt first last rand unique collapse countunique
+  pandas-style aliases: nunique (countunique), std (sstdev), var (svar),
+  size (count)
+
+Output is sorted by key, byte order (as datamash -s under LC_ALL=C); numbers
+print as datamash's %.14Lg unless -R or --format. A value that is not a number
+where one is needed is an error naming the line, field and value; nothing is
+printed then.
+
+Empty groups (every value NA under --narm) print as datamash does: count,
+sum and countunique 0; min/absmin -inf; max/absmax inf; first/last/rand N/A;
+unique/collapse an empty field; every other operation nan.
+
+Examples:
+  pgroupby -s -g 1 sum 3 mean 4,5 count 1 data.tsv
+                                       as datamash -s -g 1 sum 3 mean 4,5 count 1
+  pgroupby --csv -g payment_type mean total_amount,trip_distance count payment_type trips.csv
+  pgroupby --csv -g year,state,county sum x 'parts/*.csv.gz'
+  pgroupby -t, --header-in -g 5 median 8 -- trips-clean.csv";
+
+/// pgroupby's command line.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "pgroupby",
+    version,
+    about = ABOUT,
+    after_help = AFTER,
+    override_usage = "pgroupby [OPTIONS] -g COLS OP COLS [OP COLS]... [FILE]..."
+)]
+pub struct Args {
+    /// Group by these columns (numbers, ranges or names)
+    #[arg(short = 'g', long = "group", value_name = "COLS")]
+    pub group: String,
+    /// Accepted for datamash compatibility: output is always sorted by key
+    #[arg(short = 's', long = "sort")]
+    pub sort: bool,
+    /// Use X instead of TAB as field delimiter
+    #[arg(short = 't', long = "field-separator", value_name = "X")]
+    pub separator: Option<String>,
+    /// Fields are separated by runs of spaces and tabs
+    #[arg(short = 'W', long = "whitespace")]
+    pub whitespace: bool,
+    /// Ignore upper/lower case when comparing keys and in unique/countunique
+    #[arg(short = 'i', long = "ignore-case")]
+    pub ignore_case: bool,
+    /// The first line of each input is a header
+    #[arg(long = "header-in")]
+    pub header_in: bool,
+    /// Print a header line first
+    #[arg(long = "header-out")]
+    pub header_out: bool,
+    /// Same as --header-in --header-out
+    #[arg(short = 'H', long = "headers")]
+    pub headers: bool,
+    /// Skip NA, N/A and NaN values (any case)
+    #[arg(long)]
+    pub narm: bool,
+    /// Round numeric output to N decimal places
+    #[arg(short = 'R', long = "round", value_name = "N")]
+    pub round: Option<String>,
+    /// Print numeric values with this printf floating-point format
+    #[arg(long = "format", value_name = "FORMAT")]
+    pub format_spec: Option<String>,
+    /// Use X as output field delimiter (default: the input delimiter)
+    #[arg(long = "output-delimiter", value_name = "X")]
+    pub output_delimiter: Option<String>,
+    /// Lines end with a NUL byte, not newline
+    #[arg(short = 'z', long = "zero-terminated")]
+    pub zero_terminated: bool,
+    /// Skip comment lines (starting with '#' or ';' after optional blanks)
+    #[arg(short = 'C', long = "skip-comments")]
+    pub skip_comments: bool,
+    /// Print the whole representative line of each group before the results
+    #[arg(short = 'f', long = "full")]
+    pub full: bool,
+    /// Accepted for datamash compatibility (filler for missing fields)
+    #[arg(long = "filler", value_name = "X")]
+    pub filler: Option<String>,
+    /// Memory budget for group state before spilling to disk (GNU -S syntax)
+    #[arg(short = 'S', long = "buffer-size", value_name = "SIZE")]
+    pub buffer_size: Option<String>,
+    /// Directory for temporary files (repeatable)
+    #[arg(short = 'T', long = "temporary-directory", value_name = "DIR")]
+    pub tmp_dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub threads: ThreadsArg,
+    #[command(flatten)]
+    pub progress: ProgressArgs,
+    /// Operations (OP COLS pairs), then files (globs are expanded; none or
+    /// - means standard input)
+    #[arg(value_name = "OP COLS... FILE", allow_hyphen_values = false)]
+    pub items: Vec<OsString>,
+    /// Files after `--`
+    #[arg(last = true, value_name = "FILE")]
+    pub after: Vec<OsString>,
+}
+
+/// How fields are split.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// One delimiter byte, no quoting (datamash `-t`, default TAB).
+    Delim(u8),
+    /// Runs of blanks (`-W`).
+    Blank,
+    /// RFC 4180 (`--csv`).
+    Csv(u8),
+}
+
+/// Everything a worker needs to aggregate a chunk: a plain value.
+#[derive(Debug)]
+pub struct Spec {
+    pub split: Split,
+    pub dialect: Dialect,
+    pub keys: Vec<usize>,
+    pub ops: Vec<Op>,
+    pub narm: bool,
+    pub fold: bool,
+    pub comments: bool,
+    /// Keep lines for `--full`/`-i`.
+    pub track: bool,
+    pub header: bool,
+    /// Fields needed (1 + the largest index used).
+    pub need: usize,
+}
+
+/// A bad record found by a worker; the sink turns the record index into a
+/// line number.
+#[derive(Debug)]
+pub enum Bad {
+    Number {
+        record: u64,
+        field: usize,
+        value: Vec<u8>,
+    },
+    Missing {
+        record: u64,
+        field: usize,
+        have: usize,
+    },
+}
+
+/// A chunk's result: its partial table, its record count, and the field
+/// count of its first record (for generated header names).
+pub struct Partial {
+    pub table: std::result::Result<Table, Bad>,
+    pub records: u64,
+    pub first_fields: usize,
+}
+
+/// Splits a record into field ranges (at least `need` if it has them).
+#[inline]
+fn split(spec: &Spec, rec: &[u8], out: &mut Vec<Range<usize>>) {
+    match spec.split {
+        Split::Delim(d) => {
+            out.clear();
+            if rec.is_empty() {
+                return;
+            }
+            let mut start = 0;
+            for i in memchr_iter(d, rec) {
+                out.push(start..i);
+                start = i + 1;
+            }
+            out.push(start..rec.len());
+        }
+        Split::Csv(d) => split_fields(rec, d, true, out),
+        Split::Blank => {
+            out.clear();
+            let blank = |b: u8| b == b' ' || b == b'\t';
+            let mut i = 0;
+            while i < rec.len() {
+                while i < rec.len() && blank(rec[i]) {
+                    i += 1;
+                }
+                if i == rec.len() {
+                    break;
+                }
+                let s = i;
+                while i < rec.len() && !blank(rec[i]) {
+                    i += 1;
+                }
+                out.push(s..i);
+            }
+        }
+    }
+}
+
+/// The value of a field (unquoted in CSV mode).
+#[inline]
+fn value<'a>(spec: &Spec, raw: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+    match spec.split {
+        Split::Csv(_) => unquote(raw),
+        _ => std::borrow::Cow::Borrowed(raw),
+    }
+}
+
+fn is_comment(rec: &[u8]) -> bool {
+    rec.iter()
+        .find(|&&b| b != b' ' && b != b'\t')
+        .is_some_and(|&b| b == b'#' || b == b';')
+}
+
+/// Appends `v` to an encoded key (see [`table`]).
+fn push_key_part(key: &mut Vec<u8>, v: &[u8], fold: bool, multi: bool) {
+    for &b in v {
+        let b = if fold { b.to_ascii_uppercase() } else { b };
+        key.push(b);
+        if multi && b == 0 {
+            key.push(1);
+        }
+    }
+    if multi {
+        key.extend_from_slice(&[0, 0]);
+    }
+}
+
+/// Splits an encoded key back into its fields.
+fn key_fields(key: &[u8], multi: bool) -> Vec<Vec<u8>> {
+    if !multi {
+        return vec![key.to_vec()];
+    }
+    let mut out = Vec::new();
+    let mut cur = Vec::new();
+    let mut i = 0;
+    while i < key.len() {
+        if key[i] == 0 {
+            if key.get(i + 1) == Some(&0) {
+                out.push(std::mem::take(&mut cur));
+            } else {
+                cur.push(0);
+            }
+            i += 2;
+        } else {
+            cur.push(key[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Calls `f(record number, record range, field ranges)` for every record
+/// of `data`; ranges index `data`. Delimited and CSV input take one pass
+/// over the bytes with a class table (fields are short, so one `memchr`
+/// per field cost 3× more: 30% of the run in memchr calls, measured with
+/// perf on trips.csv); `-W` input splits record by record.
+fn scan<E>(
+    spec: &Spec,
+    data: &[u8],
+    need: usize,
+    mut f: impl FnMut(u64, Range<usize>, &[Range<usize>]) -> std::result::Result<(), E>,
+) -> std::result::Result<u64, E> {
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(32);
+    let mut r = 0u64;
+    let (delim, quoting) = match spec.split {
+        Split::Blank => {
+            for rec in spec.dialect.records(data) {
+                split(spec, rec.body, &mut ranges);
+                let off = rec.start;
+                for x in &mut ranges {
+                    *x = x.start + off..x.end + off;
+                }
+                f(r, off..off + rec.body.len(), &ranges)?;
+                r += 1;
+            }
+            return Ok(r);
+        }
+        Split::Delim(d) => (d, false),
+        Split::Csv(d) => (d, true),
+    };
+    let term = spec.dialect.terminator;
+    let mut special = [false; 256];
+    special[usize::from(delim)] = true;
+    special[usize::from(term)] = true;
+    if quoting {
+        special[usize::from(b'"')] = true;
+    }
+    let mut rec_start = 0;
+    let mut field_start = 0;
+    let mut in_quotes = false;
+    let mut i = 0;
+    let n = data.len();
+    while i < n {
+        let b = data[i];
+        if !special[usize::from(b)] {
+            i += 1;
+            continue;
+        }
+        if quoting && b == b'"' {
+            in_quotes = !in_quotes;
+        } else if in_quotes {
+        } else if b == delim {
+            ranges.push(field_start..i);
+            field_start = i + 1;
+            if ranges.len() >= need {
+                // Every field used is split: jump to the record's end
+                // (a quarter of trips.csv's bytes are past the last
+                // column used in the benchmark queries).
+                let mut j = i + 1;
+                let mut quoted = false;
+                let stop = loop {
+                    let hit = if quoting {
+                        memchr::memchr2(term, b'"', &data[j..])
+                    } else {
+                        memchr::memchr(term, &data[j..])
+                    };
+                    match hit {
+                        None => break n,
+                        Some(k) if data[j + k] == b'"' => {
+                            quoted = !quoted;
+                            j += k + 1;
+                        }
+                        Some(k) if quoted => j += k + 1,
+                        Some(k) => break j + k,
+                    }
+                };
+                let mut end = stop;
+                if quoting && end > rec_start && data[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                f(r, rec_start..end, &ranges)?;
+                ranges.clear();
+                r += 1;
+                rec_start = (stop + 1).min(n);
+                field_start = rec_start;
+                i = stop + 1;
+                if stop == n {
+                    rec_start = n;
+                }
+                continue;
+            }
+        } else {
+            // End of record (CSV: a CR before the LF is not data).
+            let mut end = i;
+            if quoting && end > rec_start && data[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if end > rec_start || !ranges.is_empty() {
+                ranges.push(field_start..end);
+            }
+            f(r, rec_start..end, &ranges)?;
+            ranges.clear();
+            r += 1;
+            rec_start = i + 1;
+            field_start = i + 1;
+        }
+        i += 1;
+    }
+    if rec_start < n {
+        let mut end = n;
+        if quoting && data[end - 1] == b'\r' {
+            end -= 1;
+        }
+        ranges.push(field_start..end);
+        f(r, rec_start..end, &ranges)?;
+        r += 1;
+    }
+    Ok(r)
+}
+
+/// Aggregates every record of a chunk into a partial table.
+pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
+    let mut t = Table::new(&spec.ops);
+    let mut key: Vec<u8> = Vec::with_capacity(64);
+    let multi = spec.keys.len() > 1;
+    let mut first_fields = 0;
+    let nops = spec.ops.len();
+    let base = (chunk.source as u64) << 44;
+    let data = &chunk.data[..];
+    let csv = matches!(spec.split, Split::Csv(_));
+    let mut last = 0u64;
+    // --full prints whole lines, and the first line's field count names
+    // the columns of a generated header: split those completely.
+    let need = if spec.track || (chunk.index == 0 && chunk.source == 0) {
+        usize::MAX
+    } else {
+        spec.need
+    };
+    let result = scan(spec, data, need, |r, rec, ranges| {
+        last = r + 1;
+        let body = &data[rec.clone()];
+        if r == 0 && chunk.index == 0 && spec.header {
+            return Ok(());
+        }
+        if spec.comments && is_comment(body) {
+            return Ok(());
+        }
+        if csv && body.is_empty() {
+            return Ok(());
+        }
+        if r == 0 {
+            first_fields = ranges.len();
+        }
+        if ranges.len() < spec.need {
+            let field = spec
+                .keys
+                .iter()
+                .chain(spec.ops.iter().map(|o| &o.field))
+                .find(|&&f| f >= ranges.len())
+                .copied()
+                .unwrap_or(0);
+            return Err(Bad::Missing {
+                record: r,
+                field: field + 1,
+                have: ranges.len(),
+            });
+        }
+        let ord = base | (chunk.offset + rec.start as u64);
+        let line = if spec.track { Some(body) } else { None };
+        let field = |k: usize| &data[ranges[k].clone()];
+        let g = if !multi && !spec.fold && !(csv && field(spec.keys[0]).first() == Some(&b'"')) {
+            t.group(field(spec.keys[0]), || line.map(|l| (ord, l.into())))
+        } else {
+            key.clear();
+            for &k in &spec.keys {
+                let v = value(spec, field(k));
+                push_key_part(&mut key, &v, spec.fold, multi);
+            }
+            t.group(&key, || line.map(|l| (ord, l.into())))
+        };
+        let ctx = Ctx { ord, line };
+        for (i, op) in spec.ops.iter().enumerate() {
+            let raw = value(spec, field(op.field));
+            if ops::skipped(spec.narm, &raw) {
+                continue;
+            }
+            let x = if op.kind.numeric() {
+                match number::parse(&raw) {
+                    Some(x) => x,
+                    None => {
+                        return Err(Bad::Number {
+                            record: r,
+                            field: op.field + 1,
+                            value: raw.into_owned(),
+                        })
+                    }
+                }
+            } else {
+                0.0
+            };
+            t.states[g * nops + i].update(op.kind, &raw, x, &ctx);
+        }
+        Ok(())
+    });
+    match result {
+        Ok(records) => Partial {
+            table: Ok(t),
+            records,
+            first_fields,
+        },
+        Err(bad) => Partial {
+            table: Err(bad),
+            records: last,
+            first_fields,
+        },
+    }
+}
+
+/// Resolves a datamash column list (`3`, `2-4`, `1,5`, or header names;
+/// only commas separate, so names may hold blanks) to 0-based indexes.
+fn columns(spec: &str, header: Option<&Header>) -> Result<Vec<usize>> {
+    let mut out = Vec::new();
+    for item in spec.split(',') {
+        if let Some(i) = header.and_then(|h| h.index_of(item.as_bytes())) {
+            out.push(i);
+            continue;
+        }
+        let num = |s: &str| -> Option<usize> {
+            s.parse::<usize>()
+                .ok()
+                .filter(|&n| n > 0 && s.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let range = match item.split_once('-') {
+            None => num(item).map(|n| (n, n)),
+            Some((a, b)) => num(a).zip(num(b)).filter(|(a, b)| a <= b),
+        };
+        match (range, header) {
+            (Some((lo, hi)), _) => out.extend(lo - 1..hi),
+            (None, Some(h)) => {
+                return Err(Error::usage(format!(
+                    "column name '{item}' not found in input file; available columns: {}",
+                    h.available()
+                )))
+            }
+            (None, None) => {
+                return Err(Error::usage(format!("invalid field value '{item}'")));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits the positional words into operations and files.
+/// Operations as written: kind, printed name, column list.
+type OpWords = Vec<(Kind, String, String)>;
+
+fn split_items(items: &[OsString]) -> Result<(OpWords, Vec<OsString>)> {
+    let mut ops = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        let Some(word) = items[i].to_str() else { break };
+        let Some(parsed) = ops::parse_kind(word) else {
+            break;
+        };
+        let (kind, name) = parsed?;
+        let cols = items.get(i + 1).and_then(|c| c.to_str()).ok_or_else(|| {
+            Error::usage(format!("missing field number after operation '{word}'"))
+        })?;
+        ops.push((kind, name, cols.to_string()));
+        i += 2;
+    }
+    if ops.is_empty() {
+        return Err(Error::usage(match items.first() {
+            Some(w) => format!(
+                "invalid operation '{}' (operations: {})",
+                w.to_string_lossy(),
+                ops::NAMES
+            ),
+            None => "missing operation specifiers".to_string(),
+        }));
+    }
+    Ok((ops, items[i..].to_vec()))
+}
+
+/// Output settings.
+struct Printer {
+    delim: u8,
+    term: u8,
+    csv: bool,
+    format: Format,
+    fold: bool,
+    full: bool,
+    multi: bool,
+}
+
+impl Printer {
+    fn field(&self, out: &mut Vec<u8>, v: &[u8]) {
+        if self.csv {
+            write_field(out, v, self.delim);
+        } else {
+            out.extend_from_slice(v);
+        }
+    }
+}
+
+/// Writes one group's output line into `line`.
+fn emit(p: &Printer, spec: &Spec, t: &mut Table, key: &[u8], g: usize, line: &mut Vec<u8>) {
+    let nops = spec.ops.len();
+    if spec.track {
+        // The representative line: the first, or the latest line an
+        // operation kept (datamash's group line swap).
+        let mut rep: Option<&(u64, Box<[u8]>)> = t.firsts[g].as_ref();
+        for st in &t.states[g * nops..(g + 1) * nops] {
+            if let Some(c) = st.line() {
+                if rep.is_none_or(|r| c.0 > r.0) {
+                    rep = Some(c);
+                }
+            }
+        }
+        let rep = rep.map(|r| r.1.to_vec()).unwrap_or_default();
+        let mut ranges = Vec::new();
+        split(spec, &rep, &mut ranges);
+        if p.full {
+            for r in &ranges {
+                p.field(line, &value(spec, &rep[r.clone()]));
+                line.push(p.delim);
+            }
+        } else {
+            for &k in &spec.keys {
+                if let Some(r) = ranges.get(k) {
+                    p.field(line, &value(spec, &rep[r.clone()]));
+                }
+                line.push(p.delim);
+            }
+        }
+    } else {
+        for f in key_fields(key, p.multi) {
+            p.field(line, &f);
+            line.push(p.delim);
+        }
+    }
+    for i in 0..nops {
+        if i > 0 {
+            line.push(p.delim);
+        }
+        match t.states[g * nops + i].finish(spec.ops[i].kind, p.fold) {
+            Out::Num(v) => p.format.write(v, line),
+            Out::Text(s) => p.field(line, &s),
+        }
+    }
+    line.push(p.term);
+}
+
+pub fn run(args: Args) -> Result<i32> {
+    let csv = args.format.csv;
+    let structured = args.format.csv || args.format.tsv;
+    if structured && (args.separator.is_some() || args.whitespace) {
+        return Err(Error::usage("--csv/--tsv cannot be combined with -t or -W"));
+    }
+    if args.zero_terminated && csv {
+        return Err(Error::usage("-z cannot be combined with --csv"));
+    }
+    if args.whitespace && args.separator.is_some() {
+        return Err(Error::usage("-t and -W cannot be combined"));
+    }
+    let term = if args.zero_terminated { 0 } else { b'\n' };
+    let split_mode = if csv {
+        Split::Csv(b',')
+    } else if args.format.tsv {
+        Split::Delim(b'\t')
+    } else if args.whitespace {
+        Split::Blank
+    } else {
+        match &args.separator {
+            Some(s) if s.len() == 1 => Split::Delim(s.as_bytes()[0]),
+            Some(_) => return Err(Error::usage("the delimiter must be a single character")),
+            None => Split::Delim(b'\t'),
+        }
+    };
+    let dialect = if csv {
+        Dialect::csv(b',')
+    } else {
+        Dialect::plain(b'\t', term)
+    };
+    let header_in = args.header_in || args.headers || args.format.has_header();
+    let header_out = args.header_out || args.headers || args.format.has_header();
+    let in_delim = match split_mode {
+        Split::Delim(d) | Split::Csv(d) => d,
+        Split::Blank => b'\t',
+    };
+    let out_delim = match &args.output_delimiter {
+        Some(s) if s.len() == 1 => s.as_bytes()[0],
+        Some(_) => return Err(Error::usage("the delimiter must be a single character")),
+        None => in_delim,
+    };
+    let format = match (&args.format_spec, &args.round) {
+        (Some(f), _) => Format::parse(f)?,
+        (None, Some(r)) => Format::round(r)?,
+        (None, None) => Format::default_format(),
+    };
+    let budget = match &args.buffer_size {
+        Some(s) => cli::size::parse(s)?,
+        None => crate::shuffle::default_budget(),
+    };
+    let (op_words, mut files) = split_items(&args.items)?;
+    files.extend(args.after.iter().cloned());
+    let sources = input::source::resolve(&files, None)?;
+    let threads = args.threads.get();
+    let mut progress = Progress::new(&args.progress, &sources);
+    let mut stream = ChunkStream::new(
+        sources.clone(),
+        StreamOptions::new(dialect.record_format(), threads),
+    );
+
+    // Read ahead to the header, to resolve names.
+    let mut head: Vec<StreamItem> = Vec::new();
+    let mut header: Option<Header> = None;
+    if header_in {
+        for item in stream.by_ref() {
+            let found = match &item {
+                StreamItem::Chunk(c) => dialect.records(&c.data).next().map(|r| {
+                    let mut ranges = Vec::new();
+                    let tmp = Spec {
+                        split: split_mode,
+                        dialect,
+                        keys: vec![],
+                        ops: vec![],
+                        narm: false,
+                        fold: false,
+                        comments: false,
+                        track: false,
+                        header: false,
+                        need: 0,
+                    };
+                    split(&tmp, r.body, &mut ranges);
+                    Header {
+                        names: ranges
+                            .iter()
+                            .map(|x| value(&tmp, &r.body[x.clone()]).into_owned())
+                            .collect(),
+                    }
+                }),
+                StreamItem::Error { .. } => None,
+            };
+            head.push(item);
+            if found.is_some() {
+                header = found;
+                break;
+            }
+        }
+    }
+    let resolve = |cols: &str| -> Result<Vec<usize>> {
+        if header_in && header.is_none() {
+            // Empty input: names cannot be resolved, but nothing will print.
+            return columns(cols, None).or_else(|_| Ok(vec![0]));
+        }
+        if !header_in
+            && cols
+                .bytes()
+                .any(|b| !(b.is_ascii_digit() || b == b',' || b == b'-'))
+        {
+            return Err(Error::usage(
+                "-H or --header-in must be used with named columns",
+            ));
+        }
+        columns(cols, header.as_ref())
+    };
+    let keys = resolve(&args.group)?;
+    let mut op_list = Vec::new();
+    for (kind, name, cols) in &op_words {
+        for f in resolve(cols)? {
+            op_list.push(Op {
+                kind: *kind,
+                name: name.clone(),
+                field: f,
+            });
+        }
+    }
+    let need = keys
+        .iter()
+        .chain(op_list.iter().map(|o| &o.field))
+        .max()
+        .map_or(0, |m| m + 1);
+    let spec = Arc::new(Spec {
+        split: split_mode,
+        dialect,
+        keys,
+        ops: op_list,
+        narm: args.narm,
+        fold: args.ignore_case,
+        comments: args.skip_comments,
+        track: args.full || args.ignore_case,
+        header: header_in,
+        need,
+    });
+    let printer = Printer {
+        delim: out_delim,
+        term,
+        csv,
+        format,
+        fold: args.ignore_case,
+        full: args.full,
+        multi: spec.keys.len() > 1,
+    };
+
+    let items = head.into_iter().chain(stream).map(|item| match item {
+        StreamItem::Chunk(c) => Item::Work(c),
+        StreamItem::Error { error, .. } => Item::Pass(error),
+    });
+    let mut table = Table::new(&spec.ops);
+    let mut spill: Option<Spill> = None;
+    let mut lines_before = vec![0u64; sources.len()];
+    let mut first_fields = 0usize;
+    let mut failure: Option<Error> = None;
+    let map_spec = spec.clone();
+    engine::ordered_map(
+        threads,
+        items,
+        move |c: &Chunk| aggregate_chunk(&map_spec, c),
+        |ev| {
+            match ev {
+                Event::Mapped(c, partial) => {
+                    progress.inc(c.data.len() as u64);
+                    if c.source == 0 && c.index == 0 {
+                        first_fields = partial.first_fields;
+                    }
+                    let before = lines_before[c.source];
+                    lines_before[c.source] += partial.records;
+                    match partial.table {
+                        Ok(t) => table.absorb(t),
+                        Err(bad) => {
+                            let name = sources[c.source].name();
+                            failure = Some(Error::data(match bad {
+                                Bad::Number {
+                                    record,
+                                    field,
+                                    value,
+                                } => format!(
+                                    "invalid numeric value in line {} field {}: '{}' ({})",
+                                    before + record + 1,
+                                    field,
+                                    String::from_utf8_lossy(&value),
+                                    name
+                                ),
+                                Bad::Missing {
+                                    record,
+                                    field,
+                                    have,
+                                } => format!(
+                                    "invalid input: field {} requested, line {} has only {} fields ({})",
+                                    field,
+                                    before + record + 1,
+                                    have,
+                                    name
+                                ),
+                            }));
+                            return Ok(Flow::Stop);
+                        }
+                    }
+                    if table.bytes as u64 > budget {
+                        if spill.is_none() {
+                            spill = Some(Spill::new(&args.tmp_dirs)?);
+                        }
+                        let s = spill.as_mut().expect("spill just created");
+                        table.spill_to(&mut s.parts)?;
+                        s.spills += 1;
+                    }
+                }
+                Event::Passed(e) => cli::warn(&e),
+            }
+            Ok(Flow::Continue)
+        },
+    )?;
+    progress.finish();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+
+    let mut out = Output::stdout();
+    let mut buf = Vec::with_capacity(1 << 16);
+    if header_out
+        && (header.is_some() || !header_in)
+        && !(table.is_empty() && spill.is_none() && !header_in)
+    {
+        header_line(
+            &printer,
+            &spec,
+            header.as_ref(),
+            first_fields,
+            csv || args.format.tsv,
+            &mut buf,
+        );
+        out.write_all(&buf)?;
+        buf.clear();
+    }
+    match spill {
+        None => {
+            let order: Vec<(Vec<u8>, usize)> = table
+                .sorted()
+                .into_iter()
+                .map(|(k, g)| (k.to_vec(), g))
+                .collect();
+            for (k, g) in order {
+                emit(&printer, &spec, &mut table, &k, g, &mut buf);
+                if buf.len() >= 1 << 16 {
+                    out.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+            out.write_all(&buf)?;
+        }
+        Some(s) => {
+            table::finish_spilled(
+                s,
+                table,
+                |t, k, g, line| emit(&printer, &spec, t, k, g, line),
+                |line| out.write_all(line),
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if cli::had_error() { 1 } else { 0 })
+}
+
+/// The output header: datamash's `GroupBy(name)`/`op(name)` (names are
+/// `field-N` without an input header); in CSV/TSV mode the key columns
+/// keep their names.
+fn header_line(
+    p: &Printer,
+    spec: &Spec,
+    header: Option<&Header>,
+    first_fields: usize,
+    structured: bool,
+    out: &mut Vec<u8>,
+) {
+    let name = |i: usize| -> Vec<u8> {
+        header
+            .and_then(|h| h.names.get(i).cloned())
+            .unwrap_or_else(|| format!("field-{}", i + 1).into_bytes())
+    };
+    if p.full {
+        let n = header.map_or(first_fields, |h| h.names.len());
+        for i in 0..n {
+            p.field(out, &name(i));
+            out.push(p.delim);
+        }
+    } else {
+        for &k in &spec.keys {
+            if structured {
+                p.field(out, &name(k));
+            } else {
+                let mut v = b"GroupBy(".to_vec();
+                v.extend_from_slice(&name(k));
+                v.push(b')');
+                p.field(out, &v);
+            }
+            out.push(p.delim);
+        }
+    }
+    for (i, op) in spec.ops.iter().enumerate() {
+        if i > 0 {
+            out.push(p.delim);
+        }
+        let mut v = op.name.clone().into_bytes();
+        v.push(b'(');
+        v.extend_from_slice(&name(op.field));
+        v.push(b')');
+        p.field(out, &v);
+    }
+    out.push(p.term);
+}

@@ -1,0 +1,321 @@
+//! Group tables: key → per-operation states, the combine of a chunk's
+//! partial table into the running one, and the spill to hash partitions
+//! when the running table outgrows the memory budget.
+//!
+//! Keys are encoded so that comparing encoded keys byte by byte orders
+//! them as `sort -k1,1 -k2,2 …` under `LC_ALL=C` orders the fields: one
+//! column is its bytes; several columns are each escaped (`00` → `00 01`)
+//! and ended by `00 00`. Under `-i` the bytes are upper-cased first, as
+//! `sort -f` folds.
+//!
+//! Spilling (grace hash aggregation): past the budget, every group is
+//! written as `key + encoded states` to one of [`PARTITIONS`] spill files
+//! chosen by a hash of its key, and the table starts empty. Records of a
+//! partition are in chunk order, so re-reading a partition and combining
+//! its records in file order gives the same states as memory would. Each
+//! partition is then finished on its own, its output lines sorted by key
+//! and spilled as a run, and the runs are merged by key.
+
+use super::number::{put_bytes, Reader};
+use super::ops::{Kind, Line, Op, State};
+use crate::error::{Error, Result};
+use crate::shuffle::partition::{partition_of, Partitioner};
+use crate::shuffle::spill::{SpillReader, SpillWriter};
+use crate::shuffle::tmp::TempDir;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::path::PathBuf;
+
+/// An FxHash-style hasher (rustc's): one multiply per 8 bytes. Keys are
+/// short byte strings and the table is private, so a DoS-resistant hash
+/// (SipHash, the std default) buys nothing and costs ~3× per lookup.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, mut bytes: &[u8]) {
+        let mut h = self.0;
+        while bytes.len() >= 8 {
+            let w = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(SEED);
+            bytes = &bytes[8..];
+        }
+        if !bytes.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(SEED);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(SEED);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        // Spread the high bits down: hashbrown uses the top 7 bits too.
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+type Fx = BuildHasherDefault<FxHasher>;
+
+/// Number of hash partitions a spill uses.
+pub const PARTITIONS: usize = 64;
+
+/// Fixed cost of one group beyond its key and states (map slot, boxes).
+const GROUP_OVERHEAD: usize = 64;
+
+/// Groups and their states: group `g`'s states are
+/// `states[g * nops .. (g + 1) * nops]`.
+pub struct Table {
+    pub index: HashMap<Box<[u8]>, u32, Fx>,
+    pub states: Vec<State>,
+    /// Each group's first line, when lines are tracked.
+    pub firsts: Vec<Line>,
+    pub kinds: Vec<Kind>,
+    /// Estimated bytes held.
+    pub bytes: usize,
+}
+
+impl Table {
+    pub fn new(ops: &[Op]) -> Table {
+        Table {
+            index: HashMap::default(),
+            states: Vec::new(),
+            firsts: Vec::new(),
+            kinds: ops.iter().map(|o| o.kind).collect(),
+            bytes: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.firsts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.firsts.is_empty()
+    }
+
+    /// The group of `key`, created (with `first` as its first line) if new.
+    #[inline]
+    pub fn group(&mut self, key: &[u8], first: impl FnOnce() -> Line) -> usize {
+        if let Some(&g) = self.index.get(key) {
+            return g as usize;
+        }
+        let g = self.firsts.len();
+        self.index.insert(key.into(), g as u32);
+        for &k in &self.kinds {
+            self.states.push(State::new(k));
+        }
+        let f = first();
+        self.bytes += self.group_cost(key.len()) + f.as_ref().map_or(0, |(_, l)| l.len());
+        self.firsts.push(f);
+        g
+    }
+
+    fn group_cost(&self, key_len: usize) -> usize {
+        key_len + GROUP_OVERHEAD + self.kinds.len() * std::mem::size_of::<State>()
+    }
+
+    /// Combines a later partial table into this one.
+    pub fn absorb(&mut self, later: Table) {
+        let nops = self.kinds.len();
+        let Table {
+            index,
+            states,
+            firsts,
+            ..
+        } = later;
+        let mut states: Vec<Option<State>> = states.into_iter().map(Some).collect();
+        let mut firsts: Vec<Line> = firsts;
+        for (key, g2) in index {
+            let g2 = g2 as usize;
+            let first = firsts[g2].take();
+            match self.index.get(&key) {
+                Some(&g) => {
+                    let g = g as usize;
+                    for i in 0..nops {
+                        let st = &mut self.states[g * nops + i];
+                        let later = states[g2 * nops + i].take().expect("state present");
+                        let before = st.heap_size();
+                        st.merge(self.kinds[i], later);
+                        self.bytes += st.heap_size().saturating_sub(before);
+                    }
+                }
+                None => {
+                    let g = self.firsts.len();
+                    let mut cost = self.group_cost(key.len());
+                    cost += first.as_ref().map_or(0, |(_, l)| l.len());
+                    for i in 0..nops {
+                        let st = states[g2 * nops + i].take().expect("state present");
+                        cost += st.heap_size();
+                        self.states.push(st);
+                    }
+                    self.bytes += cost;
+                    self.firsts.push(first);
+                    self.index.insert(key, g as u32);
+                }
+            }
+        }
+    }
+
+    /// Keys and group numbers sorted by key.
+    pub fn sorted(&self) -> Vec<(&[u8], usize)> {
+        let mut v: Vec<(&[u8], usize)> = self
+            .index
+            .iter()
+            .map(|(k, &g)| (&k[..], g as usize))
+            .collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    /// Writes every group to the partitions and empties the table.
+    pub fn spill_to(&mut self, parts: &mut Partitioner) -> Result<()> {
+        let nops = self.kinds.len();
+        let mut rec = Vec::new();
+        let index = std::mem::take(&mut self.index);
+        for (key, g) in index {
+            let g = g as usize;
+            rec.clear();
+            put_bytes(&mut rec, &key);
+            match &self.firsts[g] {
+                None => rec.push(0),
+                Some((o, l)) => {
+                    rec.push(1);
+                    rec.extend_from_slice(&o.to_le_bytes());
+                    put_bytes(&mut rec, l);
+                }
+            }
+            for st in &self.states[g * nops..(g + 1) * nops] {
+                st.encode(&mut rec);
+            }
+            parts.write(partition_of(&key, parts.len(), 0), &rec)?;
+        }
+        self.states = Vec::new();
+        self.firsts = Vec::new();
+        self.bytes = 0;
+        Ok(())
+    }
+
+    /// Reads a spill record back into this table (combined in order).
+    pub fn absorb_record(&mut self, rec: &[u8]) -> Result<()> {
+        let bad = || Error::data("corrupt temporary file");
+        let mut r = Reader { data: rec };
+        let key = r.bytes().ok_or_else(bad)?;
+        let first: Line = match r.u8().ok_or_else(bad)? {
+            0 => None,
+            _ => Some((r.u64().ok_or_else(bad)?, r.bytes().ok_or_else(bad)?.into())),
+        };
+        let mut one = Table::new_kinds(self.kinds.clone());
+        let mut first = Some(first);
+        let g = one.group(key, || first.take().flatten());
+        let nops = self.kinds.len();
+        for i in 0..nops {
+            one.states[g * nops + i] = State::decode(self.kinds[i], &mut r).ok_or_else(bad)?;
+        }
+        self.absorb(one);
+        Ok(())
+    }
+
+    fn new_kinds(kinds: Vec<Kind>) -> Table {
+        Table {
+            index: HashMap::default(),
+            states: Vec::new(),
+            firsts: Vec::new(),
+            kinds,
+            bytes: 0,
+        }
+    }
+}
+
+/// The spilled state of a run: partitions of group records, then sorted
+/// runs of output lines.
+pub struct Spill {
+    pub tmp: TempDir,
+    pub parts: Partitioner,
+    pub spills: usize,
+}
+
+impl Spill {
+    pub fn new(tmp_dirs: &[PathBuf]) -> Result<Spill> {
+        let tmp = TempDir::new(tmp_dirs)?;
+        let parts = Partitioner::new(&tmp, PARTITIONS, "groups")?;
+        Ok(Spill {
+            tmp,
+            parts,
+            spills: 0,
+        })
+    }
+}
+
+/// Finishes a spilled run: each partition is read back into `table`,
+/// finished by `emit` (key, group → output line bytes), sorted and
+/// written as a run; then the runs are merged by key into `out`.
+pub fn finish_spilled(
+    spill: Spill,
+    mut table: Table,
+    mut emit: impl FnMut(&mut Table, &[u8], usize, &mut Vec<u8>),
+    mut out: impl FnMut(&[u8]) -> Result<()>,
+) -> Result<()> {
+    let Spill { tmp, mut parts, .. } = spill;
+    table.spill_to(&mut parts)?;
+    let files = parts.finish()?;
+    let mut runs = Vec::new();
+    let mut rec = Vec::new();
+    let mut line = Vec::new();
+    for f in files {
+        let mut reader = f.reader();
+        let mut t = Table::new_kinds(table.kinds.clone());
+        while reader.next_into(&mut rec)? {
+            t.absorb_record(&rec)?;
+        }
+        let order: Vec<(Vec<u8>, usize)> = t
+            .sorted()
+            .into_iter()
+            .map(|(k, g)| (k.to_vec(), g))
+            .collect();
+        let mut w = SpillWriter::create(&tmp, "run")?;
+        for (k, g) in order {
+            line.clear();
+            emit(&mut t, &k, g, &mut line);
+            rec.clear();
+            put_bytes(&mut rec, &k);
+            rec.extend_from_slice(&line);
+            w.write(&rec)?;
+        }
+        runs.push(w.finish()?.reader());
+    }
+    merge_runs(runs, &mut out)
+}
+
+/// k-way merge of runs of `key + line` records by key (ties: lower run
+/// first; keys are unique across partitions anyway).
+fn merge_runs(mut runs: Vec<SpillReader>, out: &mut impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut heads: Vec<Vec<u8>> = vec![Vec::new(); runs.len()];
+    let mut heap = BinaryHeap::new();
+    for (i, r) in runs.iter_mut().enumerate() {
+        if r.next_into(&mut heads[i])? {
+            heap.push(Reverse((key_of(&heads[i]).to_vec(), i)));
+        }
+    }
+    while let Some(Reverse((_, i))) = heap.pop() {
+        let rec = &heads[i];
+        let klen = key_of(rec).len();
+        out(&rec[4 + klen..])?;
+        if runs[i].next_into(&mut heads[i])? {
+            heap.push(Reverse((key_of(&heads[i]).to_vec(), i)));
+        }
+    }
+    Ok(())
+}
+
+fn key_of(rec: &[u8]) -> &[u8] {
+    Reader { data: rec }.bytes().unwrap_or(&[])
+}
