@@ -5,4 +5,5 @@ mod common;
 
 mod cat;
 mod cut;
+mod join;
 mod man;

@@ -5,6 +5,7 @@
 
 pub mod cat;
 pub mod cut;
+pub mod join;
 pub mod sort;
 
 use clap::CommandFactory;
@@ -14,5 +15,6 @@ pub fn commands() -> Vec<(&'static str, clap::Command)> {
     vec![
         ("pcat", cat::Args::command()),
         ("pcut", cut::Args::command()),
+        ("pjoin", join::Args::command()),
     ]
 }

@@ -1,0 +1,408 @@
+//! The in-memory path: both inputs are loaded (chunk buffers, kept
+//! whole), each line gets an index entry (its place, its key's place and
+//! an 8-byte key prefix) parsed on all threads, each side's index is
+//! stably sorted by key (rayon's parallel merge sort), and the sorted
+//! indexes are joined by [`merge::merge_join`] — the same loop as the
+//! streaming path, so the output is GNU's by construction.
+//!
+//! To use every core for the join itself, the sorted indexes are cut at
+//! key boundaries into segments (a key never straddles two), joined in
+//! parallel, a wave of `threads` segments at a time, and written in
+//! order, so the output does not depend on the thread count.
+//!
+//! Sides whose unpaired lines are not printed (no `-a`/`-v` for them) are
+//! first filtered to the keys the other side has: an inner join then
+//! sorts only the lines that will be printed.
+//!
+//! Loading stops as soon as the inputs (plus the index estimate) pass the
+//! budget; [`external`] then takes the loaded chunks and the rest of the
+//! stream.
+
+use super::gnu::{compare_keys, key_prefix, Layout, Spec};
+use super::merge::{self, Check, LineSource};
+use super::{external, Resources};
+use crate::error::{Error, Result};
+use crate::input::{stream::StreamOptions, ChunkStream, RecordFormat, Source, StreamItem};
+use crate::output::Output;
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Memory charged per line on top of its bytes: the index entry and the
+/// merge sort's scratch half.
+const LINE_COST: u64 = 48;
+
+/// One side, loaded.
+pub struct Loaded {
+    pub chunks: Vec<Vec<u8>>,
+    /// The header line (`--header`), without terminator; it is not in
+    /// `chunks`' index.
+    pub header: Option<Vec<u8>>,
+    /// Where chunk 0's data lines start (past the header).
+    pub skip: usize,
+}
+
+/// An index entry: one line of one side.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
+    prefix: u64,
+    chunk: u32,
+    start: u32,
+    len: u32,
+    kstart: u32,
+    klen: u32,
+}
+
+impl Loaded {
+    #[inline]
+    fn line(&self, e: &Entry) -> &[u8] {
+        let s = e.start as usize;
+        &self.chunks[e.chunk as usize][s..s + e.len as usize]
+    }
+
+    #[inline]
+    fn key(&self, e: &Entry) -> &[u8] {
+        let s = (e.start + e.kstart) as usize;
+        &self.chunks[e.chunk as usize][s..s + e.klen as usize]
+    }
+
+    /// Lines of chunk `ci`, each `(start, end)` without terminator.
+    pub fn for_each_line(&self, ci: usize, eol: u8, mut f: impl FnMut(usize, usize)) {
+        let data = &self.chunks[ci];
+        let base = if ci == 0 { self.skip } else { 0 };
+        let mut start = base;
+        for end in memchr::memchr_iter(eol, &data[base..]).map(|i| i + base) {
+            f(start, end);
+            start = end + 1;
+        }
+        if start < data.len() {
+            f(start, data.len());
+        }
+    }
+}
+
+/// Where loading ended.
+pub enum Load {
+    Done(Loaded),
+    /// The budget ran out: what was loaded, and the rest of the stream.
+    Over(Loaded, ChunkStream),
+    /// Not read yet.
+    Pending(Source),
+}
+
+/// Loads one source while `used` stays within `budget`.
+pub fn load(source: &Source, spec: &Spec, res: &Resources, used: &mut u64) -> Result<Load> {
+    let opts = StreamOptions::new(
+        RecordFormat::Lines {
+            terminator: spec.eol,
+        },
+        1,
+    );
+    let mut stream = ChunkStream::new(vec![source.clone()], opts);
+    let mut loaded = Loaded {
+        chunks: Vec::new(),
+        header: None,
+        skip: 0,
+    };
+    while let Some(item) = stream.next() {
+        let mut chunk = match item {
+            StreamItem::Chunk(c) => c,
+            StreamItem::Error { error, .. } => return Err(error),
+        };
+        let data = std::mem::take(&mut chunk.data);
+        if data.len() > u32::MAX as usize {
+            return Err(Error::data(format!(
+                "{}: a line longer than 4 GiB is not supported",
+                source.name()
+            )));
+        }
+        let lines = memchr::memchr_iter(spec.eol, &data).count() as u64 + 1;
+        *used += data.len() as u64 + lines * LINE_COST;
+        if loaded.chunks.is_empty() && spec.header {
+            let end = memchr::memchr(spec.eol, &data).unwrap_or(data.len());
+            loaded.header = Some(data[..end].to_vec());
+            loaded.skip = (end + 1).min(data.len());
+        }
+        loaded.chunks.push(data);
+        if *used > res.budget {
+            return Ok(Load::Over(loaded, stream));
+        }
+    }
+    Ok(Load::Done(loaded))
+}
+
+/// Joins the two sources into `output`; returns the exit status.
+pub fn join(
+    spec: &Spec,
+    sources: [Source; 2],
+    res: &Resources,
+    output: &mut Output,
+) -> Result<i32> {
+    let mut used = 0u64;
+    let [s1, s2] = sources;
+    let a = load(&s1, spec, res, &mut used)?;
+    let a = match a {
+        Load::Done(a) => a,
+        over => return external::join(spec, [over, Load::Pending(s2)], res, output),
+    };
+    let b = load(&s2, spec, res, &mut used)?;
+    let b = match b {
+        Load::Done(b) => b,
+        over => return external::join(spec, [Load::Done(a), over], res, output),
+    };
+    join_loaded(spec, &a, &b, res, output)
+}
+
+/// Indexes every line of `t` on all threads.
+fn index(t: &Loaded, spec: &Spec, which: u8) -> Vec<Entry> {
+    let ic = spec.ignore_case;
+    let parts: Vec<Vec<Entry>> = (0..t.chunks.len())
+        .into_par_iter()
+        .map(|ci| {
+            let data = &t.chunks[ci];
+            let mut v = Vec::new();
+            t.for_each_line(ci, spec.eol, |s, e| {
+                let line = &data[s..e];
+                let k = spec.key(line, which);
+                let kstart = if k.is_empty() {
+                    0
+                } else {
+                    k.as_ptr() as usize - line.as_ptr() as usize
+                };
+                v.push(Entry {
+                    prefix: key_prefix(k, ic),
+                    chunk: ci as u32,
+                    start: s as u32,
+                    len: (e - s) as u32,
+                    kstart: kstart as u32,
+                    klen: k.len() as u32,
+                });
+            });
+            v
+        })
+        .collect();
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        all.extend_from_slice(&p);
+    }
+    all
+}
+
+/// FxHash: keys are hashed millions of times; SipHash was the slower
+/// half of the filter step.
+#[derive(Default)]
+struct Fx(u64);
+
+impl Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+}
+
+type FxSet<'a> = HashSet<KeyRef<'a>, BuildHasherDefault<Fx>>;
+
+/// A key as the join compares it: bytes, or ASCII case-folded bytes.
+#[derive(Clone, Copy)]
+struct KeyRef<'a>(&'a [u8], bool);
+
+impl PartialEq for KeyRef<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        compare_keys(self.0, o.0, self.1).is_eq()
+    }
+}
+impl Eq for KeyRef<'_> {}
+impl std::hash::Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        if self.1 {
+            let mut buf = [0u8; 64];
+            for c in self.0.chunks(64) {
+                let b = &mut buf[..c.len()];
+                b.copy_from_slice(c);
+                b.make_ascii_uppercase();
+                h.write(b);
+            }
+        } else {
+            h.write(self.0);
+        }
+        h.write_usize(self.0.len());
+    }
+}
+
+/// Keeps only the entries of `t` whose key is among `other`'s keys.
+fn filter(t: &Loaded, entries: Vec<Entry>, o: &Loaded, other: &[Entry], ic: bool) -> Vec<Entry> {
+    let mut set: FxSet = HashSet::with_capacity_and_hasher(other.len(), Default::default());
+    for e in other {
+        set.insert(KeyRef(o.key(e), ic));
+    }
+    entries
+        .into_par_iter()
+        .filter(|e| set.contains(&KeyRef(t.key(e), ic)))
+        .collect()
+}
+
+fn sort(t: &Loaded, entries: &mut [Entry], ic: bool) {
+    entries.par_sort_by(|a, b| {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| compare_keys(t.key(a), t.key(b), ic))
+    });
+}
+
+/// Lines of one segment of a sorted index, after an optional header.
+struct EntryLines<'a> {
+    t: &'a Loaded,
+    header: Option<&'a [u8]>,
+    entries: std::slice::Iter<'a, Entry>,
+}
+
+impl LineSource for EntryLines<'_> {
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
+        buf.clear();
+        if let Some(h) = self.header.take() {
+            buf.extend_from_slice(h);
+            return Ok(true);
+        }
+        match self.entries.next() {
+            Some(e) => {
+                buf.extend_from_slice(self.t.line(e));
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+fn field_count(spec: &Spec, line: &[u8]) -> usize {
+    let mut f = Vec::new();
+    spec.split(line, &mut f);
+    f.len()
+}
+
+/// Joins two loaded sides.
+pub fn join_loaded(
+    spec: &Spec,
+    a: &Loaded,
+    b: &Loaded,
+    res: &Resources,
+    output: &mut Output,
+) -> Result<i32> {
+    let ic = spec.ignore_case;
+    let (mut e1, mut e2) = rayon::join(|| index(a, spec, 1), || index(b, spec, 2));
+    let mut spec = spec.clone();
+    let auto = matches!(spec.layout, Layout::Auto(..));
+    if auto {
+        // The first line of each (sorted) file decides the counts, so it
+        // must be found before filtering.
+        // (Filtering keeps the sorted order.)
+        let first = |t: &Loaded, e: &mut Vec<Entry>| -> usize {
+            sort(t, e, ic);
+            match &t.header {
+                Some(h) => field_count(&spec, h),
+                None => e.first().map_or(0, |x| field_count(&spec, t.line(x))),
+            }
+        };
+        let c1 = first(a, &mut e1);
+        let c2 = first(b, &mut e2);
+        spec.layout = Layout::Auto(c1, c2);
+    }
+    // Filter the larger side by the smaller side's keys first, then the
+    // smaller by what is left of the larger.
+    let filter1 = !spec.unpaired1;
+    let filter2 = !spec.unpaired2;
+    if e1.len() >= e2.len() {
+        if filter1 {
+            e1 = filter(a, e1, b, &e2, ic);
+        }
+        if filter2 {
+            e2 = filter(b, e2, a, &e1, ic);
+        }
+    } else {
+        if filter2 {
+            e2 = filter(b, e2, a, &e1, ic);
+        }
+        if filter1 {
+            e1 = filter(a, e1, b, &e2, ic);
+        }
+    }
+    if !auto {
+        rayon::join(|| sort(a, &mut e1, ic), || sort(b, &mut e2, ic));
+    }
+
+    // Segment boundaries: pivots taken from the larger side, each
+    // boundary the first entry (on both sides) whose key is not below
+    // the pivot.
+    let total = e1.len() + e2.len();
+    let nseg = (total / 32_768)
+        .clamp(1, 4096)
+        .max(res.threads.min(total.max(1)));
+    let (big, bt) = if e1.len() >= e2.len() {
+        (&e1, a)
+    } else {
+        (&e2, b)
+    };
+    let mut bounds: Vec<(usize, usize)> = vec![(0, 0)];
+    for k in 1..nseg {
+        let p = &big[k * big.len() / nseg];
+        let pk = bt.key(p);
+        let b1 = e1.partition_point(|e| compare_keys(a.key(e), pk, ic).is_lt());
+        let b2 = e2.partition_point(|e| compare_keys(b.key(e), pk, ic).is_lt());
+        if (b1, b2) != *bounds.last().expect("non-empty") {
+            bounds.push((b1, b2));
+        }
+    }
+    bounds.push((e1.len(), e2.len()));
+    let segs: Vec<(usize, usize, usize, usize)> = bounds
+        .windows(2)
+        .map(|w| (w[0].0, w[1].0, w[0].1, w[1].1))
+        .collect();
+
+    let mut code = 0;
+    let wave = res.threads.max(1) * 2;
+    for (wi, group) in segs.chunks(wave).enumerate() {
+        let outs: Vec<Result<(Vec<u8>, i32)>> = group
+            .par_iter()
+            .enumerate()
+            .map(|(i, &(a0, a1, b0, b1))| {
+                let first = wi == 0 && i == 0;
+                let mut seg_spec = spec.clone();
+                seg_spec.header = spec.header && first;
+                let la = EntryLines {
+                    t: a,
+                    header: if first { a.header.as_deref() } else { None },
+                    entries: e1[a0..a1].iter(),
+                };
+                let lb = EntryLines {
+                    t: b,
+                    header: if first { b.header.as_deref() } else { None },
+                    entries: e2[b0..b1].iter(),
+                };
+                let mut out = Vec::new();
+                let c = merge::merge_join(&seg_spec, Check::Disabled, la, lb, false, &mut |x| {
+                    out.extend_from_slice(x);
+                    Ok(())
+                })?;
+                Ok((out, c))
+            })
+            .collect();
+        for o in outs {
+            let (bytes, c) = o?;
+            code = code.max(c);
+            output.write_all(&bytes)?;
+        }
+    }
+    Ok(code)
+}
