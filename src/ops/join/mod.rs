@@ -360,6 +360,10 @@ pub fn run(args: Args) -> Result<i32> {
             .num_threads(res.threads)
             .build()
             .map_err(|e| Error::data(format!("cannot start threads: {e}")))?;
+        let t0 = std::time::Instant::now();
+        if std::env::var_os("PJOIN_TIMING").is_some() {
+            eprintln!("start {:?}", t0.elapsed());
+        }
         pool.install(|| memory::join(&spec, [s1, s2], &res, &mut output))?
     };
     output.flush()?;
