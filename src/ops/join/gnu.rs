@@ -244,7 +244,9 @@ impl Spec {
                     self.field(line, n, out);
                 }
             }
-            Layout::Default if self.empty.is_none() && self.sep != Separator::Char(b'\n') => {
+            Layout::Default
+                if self.empty.is_none() && matches!(self.sep, Separator::Char(c) if c != b'\n') =>
+            {
                 // Input and output separators are the same byte here, so
                 // the fields around the join field are copied as the
                 // spans they are in the line: a few copies per line

@@ -20,14 +20,13 @@
 
 use super::gnu::{compare_keys, key_prefix, Layout, Spec};
 use super::merge::{self, Check, LineSource};
+use super::table::{KeyTable, Probe};
 use super::{external, Resources};
 use crate::error::{Error, Result};
 use crate::input::{stream::StreamOptions, ChunkStream, RecordFormat, Source, StreamItem};
 use crate::output::Output;
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 
 /// Memory charged per line on top of its bytes: the index entry and the
 /// merge sort's scratch half.
@@ -180,7 +179,9 @@ fn index(t: &Loaded, spec: &Spec, which: u8) -> Vec<Entry> {
         .into_par_iter()
         .map(|ci| {
             let mut v = Vec::new();
-            t.for_each_line(ci, spec.eol, |s, e| v.push(entry_of(t, ci, s, e, spec, which)));
+            t.for_each_line(ci, spec.eol, |s, e| {
+                v.push(entry_of(t, ci, s, e, spec, which))
+            });
             v
         })
         .collect();
@@ -211,117 +212,146 @@ fn hash_sorted(
     let ic = spec.ignore_case;
     let (bt, bw) = build;
     let (pt, pw) = probe;
-    let mut be = index(bt, spec, bw);
-    sort(bt, &mut be, ic);
-    let mut ranks: Vec<u32> = Vec::with_capacity(be.len());
-    let mut map: FxMap = HashMap::with_capacity_and_hasher(be.len() / 2 + 1, Default::default());
-    let mut r: u32 = 0;
-    for (i, e) in be.iter().enumerate() {
-        let k = bt.key(e);
-        if i > 0 {
-            if compare_keys(bt.key(&be[i - 1]), k, ic).is_ne() {
-                r += 1;
-                map.insert(KeyRef(k, ic), r);
-            }
-        } else {
-            map.insert(KeyRef(k, ic), r);
+    let t0 = std::time::Instant::now();
+    let tm = |w: &str| {
+        if std::env::var_os("PJOIN_TIMING").is_some() {
+            eprintln!("  {w}: {:?}", t0.elapsed());
         }
-        ranks.push(r);
+    };
+    let mut be = index(bt, spec, bw);
+    tm("build indexed");
+    sort(bt, &mut be, ic);
+    tm("build sorted");
+    let mut ranks: Vec<u32> = Vec::with_capacity(be.len());
+    let mut firsts: Vec<u32> = Vec::new();
+    for (i, e) in be.iter().enumerate() {
+        if i == 0 || compare_keys(bt.key(&be[i - 1]), bt.key(e), ic).is_ne() {
+            firsts.push(i as u32);
+        }
+        ranks.push(firsts.len() as u32 - 1);
     }
-    let nranks = if be.is_empty() { 0 } else { r as usize + 1 };
-    let hit: Vec<AtomicBool> = (0..nranks).map(|_| AtomicBool::new(false)).collect();
+    let nranks = firsts.len();
+    let mut table = KeyTable::with_capacity(nranks, ic);
+    // Inserts in batches whose slots are prefetched first.
+    for (b, group) in firsts.chunks(16).enumerate() {
+        let probes: Vec<Probe> = group
+            .iter()
+            .map(|&i| Probe::new(bt.key(&be[i as usize]), ic))
+            .collect();
+        for p in &probes {
+            table.prefetch(p);
+        }
+        for (j, p) in probes.iter().enumerate() {
+            table.insert(p, (b * 16 + j) as u32);
+        }
+    }
+    let rank_key = |r: u32| bt.key(&be[firsts[r as usize] as usize]);
+    tm("map built");
+    // Matches per rank: the counting sort's counts, and which build keys
+    // were hit.
+    let hits: Vec<AtomicU32> = (0..nranks).map(|_| AtomicU32::new(0)).collect();
+    const BATCH: usize = 16;
     let parts: Vec<Vec<(u32, Entry)>> = (0..pt.chunks.len())
         .into_par_iter()
         .map(|ci| {
             let data = &pt.chunks[ci];
             let mut v = Vec::new();
+            let mut batch: Vec<(Entry, Probe)> = Vec::with_capacity(BATCH);
+            let resolve = |batch: &mut Vec<(Entry, Probe)>, v: &mut Vec<(u32, Entry)>| {
+                for (e, p) in batch.drain(..) {
+                    if let Some(r) = table.get(pt.key(&e), &p, rank_key) {
+                        hits[r as usize].fetch_add(1, AtomicOrdering::Relaxed);
+                        v.push((r, e));
+                    }
+                }
+            };
             pt.for_each_line(ci, spec.eol, |s, e| {
-                let k = spec.key(&data[s..e], pw);
-                if let Some(&r) = map.get(&KeyRef(k, ic)) {
-                    hit[r as usize].store(true, AtomicOrdering::Relaxed);
-                    v.push((r, entry_of(pt, ci, s, e, spec, pw)));
+                let line = &data[s..e];
+                let k = spec.key(line, pw);
+                let kstart = if k.is_empty() {
+                    0
+                } else {
+                    k.as_ptr() as usize - line.as_ptr() as usize
+                };
+                let p = Probe::new(k, ic);
+                table.prefetch(&p);
+                let entry = Entry {
+                    prefix: 0,
+                    chunk: ci as u32,
+                    start: s as u32,
+                    len: (e - s) as u32,
+                    kstart: kstart as u32,
+                    klen: k.len() as u32,
+                };
+                batch.push((entry, p));
+                if batch.len() == BATCH {
+                    resolve(&mut batch, &mut v);
                 }
             });
+            resolve(&mut batch, &mut v);
             v
         })
         .collect();
-    drop(map);
-    let mut start = vec![0usize; nranks + 1];
-    for (r, _) in parts.iter().flatten() {
-        start[*r as usize + 1] += 1;
-    }
-    for i in 0..nranks {
-        start[i + 1] += start[i];
-    }
-    let mut pe = vec![Entry::default(); start[nranks]];
-    for (r, e) in parts.into_iter().flatten() {
-        pe[start[r as usize]] = e;
-        start[r as usize] += 1;
-    }
+    drop(table);
+    tm("probed");
+    let counts: Vec<u32> = hits.into_iter().map(AtomicU32::into_inner).collect();
+    let pe = counting_sort(&parts, &counts);
+    drop(parts);
+    tm("counting sorted");
     if !keep_build {
         let mut i = 0;
         be.retain(|_| {
             i += 1;
-            hit[ranks[i - 1] as usize].load(AtomicOrdering::Relaxed)
+            counts[ranks[i - 1] as usize] > 0
         });
     }
     (be, pe)
 }
 
-/// FxHash: keys are hashed millions of times; SipHash was the slower
-/// half of the filter step.
-#[derive(Default)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+/// Puts `(rank, entry)` pairs (in input order) in rank order, stably,
+/// given the count of each rank. The output is cut into one slice per
+/// thread by rank range; each thread scans all pairs and places its own,
+/// so the scattered writes (the cost: they miss the cache) run in
+/// parallel without sharing a slice.
+fn counting_sort(parts: &[Vec<(u32, Entry)>], counts: &[u32]) -> Vec<Entry> {
+    let n: usize = counts.iter().map(|&c| c as usize).sum();
+    let mut out = vec![Entry::default(); n];
+    let ways = rayon::current_num_threads().max(1);
+    // Rank ranges of about n / ways entries each.
+    let mut cuts = vec![0usize];
+    let mut acc = 0usize;
+    let mut starts = Vec::with_capacity(counts.len());
+    for (r, &c) in counts.iter().enumerate() {
+        starts.push(acc);
+        acc += c as usize;
+        if acc * ways >= n * cuts.len() && cuts.len() < ways && r + 1 < counts.len() {
+            cuts.push(r + 1);
         }
-        for &b in chunks.remainder() {
-            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-        self.0 = h;
     }
-}
-
-type FxMap<'a> = HashMap<KeyRef<'a>, u32, BuildHasherDefault<Fx>>;
-
-/// A key as the join compares it: bytes, or ASCII case-folded bytes.
-#[derive(Clone, Copy)]
-struct KeyRef<'a>(&'a [u8], bool);
-
-impl PartialEq for KeyRef<'_> {
-    fn eq(&self, o: &Self) -> bool {
-        // Not `==`: a libc memcmp call per probe cost more than the
-        // inlined word compare on short keys.
-        self.0.len() == o.0.len() && compare_keys(self.0, o.0, self.1).is_eq()
+    cuts.push(counts.len());
+    let mut slices = Vec::new();
+    let mut rest: &mut [Entry] = &mut out;
+    for w in cuts.windows(2) {
+        let lo = starts.get(w[0]).copied().unwrap_or(n);
+        let hi = starts.get(w[1]).copied().unwrap_or(n);
+        let (mine, tail) = rest.split_at_mut(hi - lo);
+        slices.push((w[0] as u32, w[1] as u32, lo, mine));
+        rest = tail;
     }
-}
-impl Eq for KeyRef<'_> {}
-impl std::hash::Hash for KeyRef<'_> {
-    fn hash<H: Hasher>(&self, h: &mut H) {
-        if self.1 {
-            let mut buf = [0u8; 64];
-            for c in self.0.chunks(64) {
-                let b = &mut buf[..c.len()];
-                b.copy_from_slice(c);
-                b.make_ascii_uppercase();
-                h.write(b);
+    slices.into_par_iter().for_each(|(r0, r1, base, slice)| {
+        let mut cursor: Vec<usize> = starts[r0 as usize..r1 as usize]
+            .iter()
+            .map(|s| s - base)
+            .collect();
+        for &(r, e) in parts.iter().flatten() {
+            if r >= r0 && r < r1 {
+                let c = &mut cursor[(r - r0) as usize];
+                slice[*c] = e;
+                *c += 1;
             }
-        } else {
-            h.write(self.0);
         }
-        h.write_usize(self.0.len());
-    }
+    });
+    out
 }
 
 fn sort(t: &Loaded, entries: &mut [Entry], ic: bool) {
@@ -346,6 +376,12 @@ impl LineSource for EntryLines<'_> {
             buf.extend_from_slice(h);
             return Ok(true);
         }
+        // Lines come in key order, scattered in memory: fetch the line
+        // a few entries ahead so its cache miss overlaps this copy (the
+        // copies were a quarter of the benchmark join's profile).
+        if let Some(ahead) = self.entries.as_slice().get(8) {
+            prefetch(self.t.line(ahead).as_ptr());
+        }
         match self.entries.next() {
             Some(e) => {
                 buf.extend_from_slice(self.t.line(e));
@@ -354,6 +390,15 @@ impl LineSource for EntryLines<'_> {
             None => Ok(false),
         }
     }
+}
+
+#[inline]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint and never faults.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
 }
 
 fn field_count(spec: &Spec, line: &[u8]) -> usize {

@@ -24,6 +24,7 @@ pub mod external;
 pub mod gnu;
 pub mod memory;
 pub mod merge;
+pub mod table;
 
 use crate::cli;
 use crate::error::{Error, Result};
@@ -342,6 +343,7 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let mut output = Output::stdout();
     let streaming = args.sorted || args.check_order;
+    let t0 = std::time::Instant::now();
     let code = if streaming {
         let check = if args.check_order {
             Check::Enabled
@@ -360,12 +362,11 @@ pub fn run(args: Args) -> Result<i32> {
             .num_threads(res.threads)
             .build()
             .map_err(|e| Error::data(format!("cannot start threads: {e}")))?;
-        let t0 = std::time::Instant::now();
-        if std::env::var_os("PJOIN_TIMING").is_some() {
-            eprintln!("start {:?}", t0.elapsed());
-        }
         pool.install(|| memory::join(&spec, [s1, s2], &res, &mut output))?
     };
     output.flush()?;
+    if std::env::var_os("PJOIN_TIMING").is_some() {
+        eprintln!("total {:?}", t0.elapsed());
+    }
     Ok(code)
 }
