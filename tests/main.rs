@@ -7,6 +7,7 @@ mod cat;
 mod cut;
 mod grep;
 mod groupby;
+mod join;
 mod man;
 mod merge;
 mod sort;

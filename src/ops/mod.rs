@@ -8,6 +8,7 @@ pub mod cut;
 pub mod merge;
 pub mod grep;
 pub mod groupby;
+pub mod join;
 pub mod sort;
 
 use clap::CommandFactory;
@@ -21,5 +22,6 @@ pub fn commands() -> Vec<(&'static str, clap::Command)> {
         ("psort", sort::Args::command()),
         ("pgrep", grep::Args::command()),
         ("pgroupby", groupby::Args::command()),
+        ("pjoin", join::Args::command()),
     ]
 }

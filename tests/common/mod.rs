@@ -142,17 +142,28 @@ pub const CHUNK_SIZES: [Option<&str>; 3] = [Some("1"), Some("7"), None];
 /// Runs our tool at chunk sizes {1, 7, default} x threads {1, 4}, asserts
 /// all six outcomes are identical, and returns it.
 pub fn ours_everywhere(tool: &str, args: &[&str], stdin: Option<&[u8]>) -> Outcome {
+    ours_everywhere_with(tool, "-j", args, stdin)
+}
+
+/// [`ours_everywhere`] for a tool whose thread count flag is not `-j`
+/// (pjoin: `-j` is GNU join's join field, so it takes `--threads`).
+pub fn ours_everywhere_with(
+    tool: &str,
+    threads_flag: &str,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> Outcome {
     let mut first: Option<(String, Outcome)> = None;
     for chunk in CHUNK_SIZES {
         for threads in ["1", "4"] {
-            let mut full: Vec<&str> = vec!["-j", threads];
+            let mut full: Vec<&str> = vec![threads_flag, threads];
             full.extend_from_slice(args);
             let env: Vec<(&str, &str)> = chunk
                 .map(|c| ("PTOOLS_CHUNK_SIZE", c))
                 .into_iter()
                 .collect();
             let got = run_with(&bin(tool), &full, stdin, &env);
-            let label = format!("chunk={chunk:?} -j{threads}");
+            let label = format!("chunk={chunk:?} {threads_flag} {threads}");
             match &first {
                 None => first = Some((label, got)),
                 Some((l0, o0)) => assert!(

@@ -1,0 +1,524 @@
+//! The in-memory path: both inputs are loaded (chunk buffers, kept
+//! whole), each line gets an index entry (its place, its key's place and
+//! an 8-byte key prefix) parsed on all threads, each side's index is
+//! stably sorted by key (rayon's parallel merge sort), and the sorted
+//! indexes are joined by [`merge::merge_join`] — the same loop as the
+//! streaming path, so the output is GNU's by construction.
+//!
+//! To use every core for the join itself, the sorted indexes are cut at
+//! key boundaries into segments (a key never straddles two), joined in
+//! parallel, a wave of `threads` segments at a time, and written in
+//! order, so the output does not depend on the thread count.
+//!
+//! Sides whose unpaired lines are not printed (no `-a`/`-v` for them) are
+//! first filtered to the keys the other side has: an inner join then
+//! sorts only the lines that will be printed.
+//!
+//! Loading stops as soon as the inputs (plus the index estimate) pass the
+//! budget; [`external`] then takes the loaded chunks and the rest of the
+//! stream.
+
+use super::gnu::{compare_keys, key_prefix, Layout, Spec};
+use super::merge::{self, Check, LineSource};
+use super::table::{KeyTable, Probe};
+use super::{external, Resources};
+use crate::error::{Error, Result};
+use crate::input::{stream::StreamOptions, ChunkStream, RecordFormat, Source, StreamItem};
+use crate::output::Output;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
+
+/// Memory charged per line on top of its bytes: the index entry and the
+/// merge sort's scratch half.
+const LINE_COST: u64 = 48;
+
+/// One side, loaded.
+pub struct Loaded {
+    pub chunks: Vec<Vec<u8>>,
+    /// The header line (`--header`), without terminator; it is not in
+    /// `chunks`' index.
+    pub header: Option<Vec<u8>>,
+    /// Where chunk 0's data lines start (past the header).
+    pub skip: usize,
+}
+
+/// An index entry: one line of one side.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Entry {
+    prefix: u64,
+    chunk: u32,
+    start: u32,
+    len: u32,
+    kstart: u32,
+    klen: u32,
+}
+
+impl Loaded {
+    #[inline]
+    fn line(&self, e: &Entry) -> &[u8] {
+        let s = e.start as usize;
+        &self.chunks[e.chunk as usize][s..s + e.len as usize]
+    }
+
+    #[inline]
+    fn key(&self, e: &Entry) -> &[u8] {
+        let s = (e.start + e.kstart) as usize;
+        &self.chunks[e.chunk as usize][s..s + e.klen as usize]
+    }
+
+    /// Lines of chunk `ci`, each `(start, end)` without terminator.
+    pub fn for_each_line(&self, ci: usize, eol: u8, mut f: impl FnMut(usize, usize)) {
+        let data = &self.chunks[ci];
+        let base = if ci == 0 { self.skip } else { 0 };
+        let mut start = base;
+        for end in memchr::memchr_iter(eol, &data[base..]).map(|i| i + base) {
+            f(start, end);
+            start = end + 1;
+        }
+        if start < data.len() {
+            f(start, data.len());
+        }
+    }
+}
+
+/// Where loading ended.
+pub enum Load {
+    Done(Loaded),
+    /// The budget ran out: what was loaded, and the rest of the stream.
+    Over(Loaded, ChunkStream),
+    /// Not read yet.
+    Pending(Source),
+}
+
+/// Loads one source while `used` stays within `budget`.
+pub fn load(source: &Source, spec: &Spec, res: &Resources, used: &mut u64) -> Result<Load> {
+    let opts = StreamOptions::new(
+        RecordFormat::Lines {
+            terminator: spec.eol,
+        },
+        1,
+    );
+    let mut stream = ChunkStream::new(vec![source.clone()], opts);
+    let mut loaded = Loaded {
+        chunks: Vec::new(),
+        header: None,
+        skip: 0,
+    };
+    while let Some(item) = stream.next() {
+        let mut chunk = match item {
+            StreamItem::Chunk(c) => c,
+            StreamItem::Error { error, .. } => return Err(error),
+        };
+        let data = std::mem::take(&mut chunk.data);
+        if data.len() > u32::MAX as usize {
+            return Err(Error::data(format!(
+                "{}: a line longer than 4 GiB is not supported",
+                source.name()
+            )));
+        }
+        let lines = memchr::memchr_iter(spec.eol, &data).count() as u64 + 1;
+        *used += data.len() as u64 + lines * LINE_COST;
+        if loaded.chunks.is_empty() && spec.header {
+            let end = memchr::memchr(spec.eol, &data).unwrap_or(data.len());
+            loaded.header = Some(data[..end].to_vec());
+            loaded.skip = (end + 1).min(data.len());
+        }
+        loaded.chunks.push(data);
+        if *used > res.budget {
+            return Ok(Load::Over(loaded, stream));
+        }
+    }
+    Ok(Load::Done(loaded))
+}
+
+/// Joins the two sources into `output`; returns the exit status.
+pub fn join(
+    spec: &Spec,
+    sources: [Source; 2],
+    res: &Resources,
+    output: &mut Output,
+) -> Result<i32> {
+    let mut used = 0u64;
+    let [s1, s2] = sources;
+    let a = load(&s1, spec, res, &mut used)?;
+    let a = match a {
+        Load::Done(a) => a,
+        over => return external::join(spec, [over, Load::Pending(s2)], res, output),
+    };
+    let b = load(&s2, spec, res, &mut used)?;
+    let b = match b {
+        Load::Done(b) => b,
+        over => return external::join(spec, [Load::Done(a), over], res, output),
+    };
+    join_loaded(spec, &a, &b, res, output)
+}
+
+/// The index entry of the line `s..e` of chunk `ci`.
+#[inline]
+fn entry_of(t: &Loaded, ci: usize, s: usize, e: usize, spec: &Spec, which: u8) -> Entry {
+    let line = &t.chunks[ci][s..e];
+    let k = spec.key(line, which);
+    let kstart = if k.is_empty() {
+        0
+    } else {
+        k.as_ptr() as usize - line.as_ptr() as usize
+    };
+    Entry {
+        prefix: key_prefix(k, spec.ignore_case),
+        chunk: ci as u32,
+        start: s as u32,
+        len: (e - s) as u32,
+        kstart: kstart as u32,
+        klen: k.len() as u32,
+    }
+}
+
+/// Indexes every line of `t` on all threads.
+fn index(t: &Loaded, spec: &Spec, which: u8) -> Vec<Entry> {
+    let parts: Vec<Vec<Entry>> = (0..t.chunks.len())
+        .into_par_iter()
+        .map(|ci| {
+            let mut v = Vec::new();
+            t.for_each_line(ci, spec.eol, |s, e| {
+                v.push(entry_of(t, ci, s, e, spec, which))
+            });
+            v
+        })
+        .collect();
+    let mut all = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for p in parts {
+        all.extend_from_slice(&p);
+    }
+    all
+}
+
+/// The hash path, for a `probe` side whose unpaired lines are not
+/// printed: the `build` side is indexed and sorted; its distinct keys,
+/// numbered in order (ranks), go into a hash map; the probe side's lines
+/// are looked up on all threads as they are indexed, so lines without a
+/// partner never get an entry, and the matched ones are put in key order
+/// by a stable counting sort on their rank, in O(n). Returns the sorted
+/// build and probe indexes; build lines no probe line matched are dropped
+/// unless `keep_build` (their unpaired lines are printed).
+///
+/// Measured on the 10M × 2M benchmark (2 cores): this replaced a hash
+/// filter plus a comparison sort of the large side that took 3× longer.
+fn hash_sorted(
+    spec: &Spec,
+    build: (&Loaded, u8),
+    probe: (&Loaded, u8),
+    keep_build: bool,
+) -> (Vec<Entry>, Vec<Entry>) {
+    let ic = spec.ignore_case;
+    let (bt, bw) = build;
+    let (pt, pw) = probe;
+    let t0 = std::time::Instant::now();
+    let tm = |w: &str| {
+        if std::env::var_os("PJOIN_TIMING").is_some() {
+            eprintln!("  {w}: {:?}", t0.elapsed());
+        }
+    };
+    let mut be = index(bt, spec, bw);
+    tm("build indexed");
+    sort(bt, &mut be, ic);
+    tm("build sorted");
+    let mut ranks: Vec<u32> = Vec::with_capacity(be.len());
+    let mut firsts: Vec<u32> = Vec::new();
+    for (i, e) in be.iter().enumerate() {
+        if i == 0 || compare_keys(bt.key(&be[i - 1]), bt.key(e), ic).is_ne() {
+            firsts.push(i as u32);
+        }
+        ranks.push(firsts.len() as u32 - 1);
+    }
+    let nranks = firsts.len();
+    let mut table = KeyTable::with_capacity(nranks, ic);
+    // Inserts in batches whose slots are prefetched first.
+    for (b, group) in firsts.chunks(16).enumerate() {
+        let probes: Vec<Probe> = group
+            .iter()
+            .map(|&i| Probe::new(bt.key(&be[i as usize]), ic))
+            .collect();
+        for p in &probes {
+            table.prefetch(p);
+        }
+        for (j, p) in probes.iter().enumerate() {
+            table.insert(p, (b * 16 + j) as u32);
+        }
+    }
+    let rank_key = |r: u32| bt.key(&be[firsts[r as usize] as usize]);
+    tm("map built");
+    // Matches per rank: the counting sort's counts, and which build keys
+    // were hit.
+    let hits: Vec<AtomicU32> = (0..nranks).map(|_| AtomicU32::new(0)).collect();
+    const BATCH: usize = 16;
+    let parts: Vec<Vec<(u32, Entry)>> = (0..pt.chunks.len())
+        .into_par_iter()
+        .map(|ci| {
+            let data = &pt.chunks[ci];
+            let mut v = Vec::new();
+            let mut batch: Vec<(Entry, Probe)> = Vec::with_capacity(BATCH);
+            let resolve = |batch: &mut Vec<(Entry, Probe)>, v: &mut Vec<(u32, Entry)>| {
+                for (e, p) in batch.drain(..) {
+                    if let Some(r) = table.get(pt.key(&e), &p, rank_key) {
+                        hits[r as usize].fetch_add(1, AtomicOrdering::Relaxed);
+                        v.push((r, e));
+                    }
+                }
+            };
+            pt.for_each_line(ci, spec.eol, |s, e| {
+                let line = &data[s..e];
+                let k = spec.key(line, pw);
+                let kstart = if k.is_empty() {
+                    0
+                } else {
+                    k.as_ptr() as usize - line.as_ptr() as usize
+                };
+                let p = Probe::new(k, ic);
+                table.prefetch(&p);
+                let entry = Entry {
+                    prefix: 0,
+                    chunk: ci as u32,
+                    start: s as u32,
+                    len: (e - s) as u32,
+                    kstart: kstart as u32,
+                    klen: k.len() as u32,
+                };
+                batch.push((entry, p));
+                if batch.len() == BATCH {
+                    resolve(&mut batch, &mut v);
+                }
+            });
+            resolve(&mut batch, &mut v);
+            v
+        })
+        .collect();
+    drop(table);
+    tm("probed");
+    let counts: Vec<u32> = hits.into_iter().map(AtomicU32::into_inner).collect();
+    let pe = counting_sort(&parts, &counts);
+    drop(parts);
+    tm("counting sorted");
+    if !keep_build {
+        let mut i = 0;
+        be.retain(|_| {
+            i += 1;
+            counts[ranks[i - 1] as usize] > 0
+        });
+    }
+    (be, pe)
+}
+
+/// Puts `(rank, entry)` pairs (in input order) in rank order, stably,
+/// given the count of each rank. The output is cut into one slice per
+/// thread by rank range; each thread scans all pairs and places its own,
+/// so the scattered writes (the cost: they miss the cache) run in
+/// parallel without sharing a slice.
+fn counting_sort(parts: &[Vec<(u32, Entry)>], counts: &[u32]) -> Vec<Entry> {
+    let n: usize = counts.iter().map(|&c| c as usize).sum();
+    let mut out = vec![Entry::default(); n];
+    let ways = rayon::current_num_threads().max(1);
+    // Rank ranges of about n / ways entries each.
+    let mut cuts = vec![0usize];
+    let mut acc = 0usize;
+    let mut starts = Vec::with_capacity(counts.len());
+    for (r, &c) in counts.iter().enumerate() {
+        starts.push(acc);
+        acc += c as usize;
+        if acc * ways >= n * cuts.len() && cuts.len() < ways && r + 1 < counts.len() {
+            cuts.push(r + 1);
+        }
+    }
+    cuts.push(counts.len());
+    let mut slices = Vec::new();
+    let mut rest: &mut [Entry] = &mut out;
+    for w in cuts.windows(2) {
+        let lo = starts.get(w[0]).copied().unwrap_or(n);
+        let hi = starts.get(w[1]).copied().unwrap_or(n);
+        let (mine, tail) = rest.split_at_mut(hi - lo);
+        slices.push((w[0] as u32, w[1] as u32, lo, mine));
+        rest = tail;
+    }
+    slices.into_par_iter().for_each(|(r0, r1, base, slice)| {
+        let mut cursor: Vec<usize> = starts[r0 as usize..r1 as usize]
+            .iter()
+            .map(|s| s - base)
+            .collect();
+        for &(r, e) in parts.iter().flatten() {
+            if r >= r0 && r < r1 {
+                let c = &mut cursor[(r - r0) as usize];
+                slice[*c] = e;
+                *c += 1;
+            }
+        }
+    });
+    out
+}
+
+fn sort(t: &Loaded, entries: &mut [Entry], ic: bool) {
+    entries.par_sort_by(|a, b| {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| compare_keys(t.key(a), t.key(b), ic))
+    });
+}
+
+/// Lines of one segment of a sorted index, after an optional header.
+struct EntryLines<'a> {
+    t: &'a Loaded,
+    header: Option<&'a [u8]>,
+    entries: std::slice::Iter<'a, Entry>,
+}
+
+impl LineSource for EntryLines<'_> {
+    fn read_line(&mut self, buf: &mut Vec<u8>) -> Result<bool> {
+        buf.clear();
+        if let Some(h) = self.header.take() {
+            buf.extend_from_slice(h);
+            return Ok(true);
+        }
+        // Lines come in key order, scattered in memory: fetch the line
+        // a few entries ahead so its cache miss overlaps this copy (the
+        // copies were a quarter of the benchmark join's profile).
+        if let Some(ahead) = self.entries.as_slice().get(8) {
+            prefetch(self.t.line(ahead).as_ptr());
+        }
+        match self.entries.next() {
+            Some(e) => {
+                buf.extend_from_slice(self.t.line(e));
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
+
+#[inline]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint and never faults.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0)
+    };
+}
+
+fn field_count(spec: &Spec, line: &[u8]) -> usize {
+    let mut f = Vec::new();
+    spec.split(line, &mut f);
+    f.len()
+}
+
+/// Joins two loaded sides.
+pub fn join_loaded(
+    spec: &Spec,
+    a: &Loaded,
+    b: &Loaded,
+    res: &Resources,
+    output: &mut Output,
+) -> Result<i32> {
+    let t0 = std::time::Instant::now();
+    let tm = |w: &str| {
+        if std::env::var_os("PJOIN_TIMING").is_some() {
+            eprintln!("{w}: {:?}", t0.elapsed());
+        }
+    };
+    tm("loaded");
+    let ic = spec.ignore_case;
+    let mut spec = spec.clone();
+    let auto = matches!(spec.layout, Layout::Auto(..));
+    // The hash path needs a side whose unpaired lines are not printed;
+    // it probes with the larger such side. `-o auto` needs each side's
+    // first sorted line, unmatched or not, so it sorts both sides whole.
+    let size = |t: &Loaded| t.chunks.iter().map(Vec::len).sum::<usize>();
+    let probe = match (spec.unpaired1, spec.unpaired2) {
+        _ if auto => None,
+        (false, false) => Some(if size(a) >= size(b) { 1 } else { 2 }),
+        (false, true) => Some(1),
+        (true, false) => Some(2),
+        (true, true) => None,
+    };
+    let (e1, e2) = match probe {
+        Some(1) => {
+            let (e2, e1) = hash_sorted(&spec, (b, 2), (a, 1), spec.unpaired2);
+            (e1, e2)
+        }
+        Some(_) => hash_sorted(&spec, (a, 1), (b, 2), spec.unpaired1),
+        None => {
+            let (mut e1, mut e2) = rayon::join(|| index(a, &spec, 1), || index(b, &spec, 2));
+            rayon::join(|| sort(a, &mut e1, ic), || sort(b, &mut e2, ic));
+            if auto {
+                let first = |t: &Loaded, e: &[Entry]| match &t.header {
+                    Some(h) => field_count(&spec, h),
+                    None => e.first().map_or(0, |x| field_count(&spec, t.line(x))),
+                };
+                spec.layout = Layout::Auto(first(a, &e1), first(b, &e2));
+            }
+            (e1, e2)
+        }
+    };
+    tm("sorted");
+
+    // Segment boundaries: pivots taken from the larger side, each
+    // boundary the first entry (on both sides) whose key is not below
+    // the pivot.
+    let total = e1.len() + e2.len();
+    let nseg = (total / 32_768)
+        .clamp(1, 4096)
+        .max(res.threads.min(total.max(1)));
+    let (big, bt) = if e1.len() >= e2.len() {
+        (&e1, a)
+    } else {
+        (&e2, b)
+    };
+    let mut bounds: Vec<(usize, usize)> = vec![(0, 0)];
+    for k in 1..nseg {
+        let p = &big[k * big.len() / nseg];
+        let pk = bt.key(p);
+        let b1 = e1.partition_point(|e| compare_keys(a.key(e), pk, ic).is_lt());
+        let b2 = e2.partition_point(|e| compare_keys(b.key(e), pk, ic).is_lt());
+        if (b1, b2) != *bounds.last().expect("non-empty") {
+            bounds.push((b1, b2));
+        }
+    }
+    bounds.push((e1.len(), e2.len()));
+    let segs: Vec<(usize, usize, usize, usize)> = bounds
+        .windows(2)
+        .map(|w| (w[0].0, w[1].0, w[0].1, w[1].1))
+        .collect();
+
+    let mut code = 0;
+    let wave = res.threads.max(1) * 2;
+    for (wi, group) in segs.chunks(wave).enumerate() {
+        let outs: Vec<Result<(Vec<u8>, i32)>> = group
+            .par_iter()
+            .enumerate()
+            .map(|(i, &(a0, a1, b0, b1))| {
+                let first = wi == 0 && i == 0;
+                let mut seg_spec = spec.clone();
+                seg_spec.header = spec.header && first;
+                let la = EntryLines {
+                    t: a,
+                    header: if first { a.header.as_deref() } else { None },
+                    entries: e1[a0..a1].iter(),
+                };
+                let lb = EntryLines {
+                    t: b,
+                    header: if first { b.header.as_deref() } else { None },
+                    entries: e2[b0..b1].iter(),
+                };
+                let mut out = Vec::new();
+                let c = merge::merge_join(&seg_spec, Check::Disabled, la, lb, false, &mut |x| {
+                    out.extend_from_slice(x);
+                    Ok(())
+                })?;
+                Ok((out, c))
+            })
+            .collect();
+        for o in outs {
+            let (bytes, c) = o?;
+            code = code.max(c);
+            output.write_all(&bytes)?;
+        }
+    }
+    tm("joined");
+    Ok(code)
+}

@@ -1,0 +1,352 @@
+//! pjoin against GNU join: on sorted inputs byte for byte; on unsorted
+//! inputs against `join <(sort -s …) <(sort -s …)`; `--sorted` and
+//! `--check-order` against join on the raw inputs (warnings, fatal
+//! errors and exit statuses included); spilling with a tiny `-S` and
+//! every thread count and chunk size give the same bytes.
+
+use crate::common::{assert_same, gnu, gzip, ours, ours_everywhere_with, run_with, Rng, Scratch};
+use std::path::Path;
+
+/// How the generated lines separate their fields.
+#[derive(Clone, Copy)]
+enum Sep {
+    Blanks,
+    Char(u8),
+}
+
+const TOKENS: [&str; 12] = [
+    "a", "A", "b", "B", "ab", "aB", "Ab", "", "c", "zz", "a b", "\u{e9}",
+];
+
+/// Random lines: few distinct keys (duplicates on both sides), case
+/// variants, empty keys, too few fields, blank runs and leading or
+/// trailing blanks in blank mode, a missing final terminator sometimes.
+fn lines(rng: &mut Rng, n: usize, sep: Sep, eol: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    for i in 0..n {
+        let nf = rng.below(5) as usize;
+        let mut line = Vec::new();
+        if let Sep::Blanks = sep {
+            if rng.chance(15) {
+                line.extend_from_slice(*rng.pick(&[&b" "[..], b"\t", b"  "]));
+            }
+        }
+        for f in 0..nf {
+            if f > 0 {
+                match sep {
+                    Sep::Blanks => {
+                        line.extend_from_slice(*rng.pick(&[&b" "[..], b"\t", b" \t ", b"  "]))
+                    }
+                    Sep::Char(c) => line.push(c),
+                }
+            }
+            let mut t = rng.pick(&TOKENS).as_bytes().to_vec();
+            if let Sep::Blanks = sep {
+                t.retain(|&b| b != b' ');
+                if t.is_empty() {
+                    t = b"e".to_vec();
+                }
+            }
+            line.extend_from_slice(&t);
+            if f > 0 && rng.chance(30) {
+                line.extend_from_slice(format!("{}", rng.below(100)).as_bytes());
+            }
+        }
+        if let Sep::Blanks = sep {
+            if rng.chance(10) {
+                line.push(b' ');
+            }
+        }
+        out.extend_from_slice(&line);
+        if i + 1 < n || rng.chance(80) {
+            out.push(eol);
+        }
+    }
+    out
+}
+
+/// The GNU sort options that sort file `which` as join compares it.
+fn sort_opts(flags: &[&str], sep: Sep, which: u8) -> String {
+    let mut field = 1usize;
+    let mut it = flags.iter();
+    let mut icase = false;
+    let mut z = false;
+    while let Some(f) = it.next() {
+        match *f {
+            "-j" => field = it.next().unwrap().parse().unwrap(),
+            "-1" if which == 1 => field = it.next().unwrap().parse().unwrap(),
+            "-2" if which == 2 => field = it.next().unwrap().parse().unwrap(),
+            "-i" => icase = true,
+            "-z" => z = true,
+            _ => {}
+        }
+    }
+    // Key options go on the key itself: a key with any option of its own
+    // (`b`) inherits no global one, so a global -f would be ignored.
+    let f = if icase { "f" } else { "" };
+    let mut s = String::from("-s");
+    if z {
+        s.push_str(" -z");
+    }
+    match sep {
+        Sep::Blanks => s.push_str(&format!(" -k{field}b{f},{field}")),
+        Sep::Char(c) => s.push_str(&format!(" -t '{}' -k{field}{f},{field}", c as char)),
+    }
+    s
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// `sort` of one file as a shell expression, keeping a `--header` line
+/// first.
+fn sorted_expr(path: &str, opts: &str, header: bool, z: bool) -> String {
+    if header {
+        let zf = if z { "-z " } else { "" };
+        format!("(head {zf}-n 1 {path}; tail {zf}-n +2 {path} | sort {opts})")
+    } else {
+        format!("sort {opts} {path}")
+    }
+}
+
+/// The reference pipeline: join on the inputs stably sorted by key.
+fn pipeline(flags: &[&str], sep: Sep, a: &str, b: &str) -> crate::common::Outcome {
+    let header = flags.contains(&"--header");
+    let z = flags.contains(&"-z");
+    let mut cmd = String::from("join");
+    for f in flags {
+        cmd.push(' ');
+        cmd.push_str(&shell_quote(f));
+    }
+    if let Sep::Char(c) = sep {
+        cmd.push_str(&format!(" -t '{}'", c as char));
+    }
+    cmd.push_str(&format!(
+        " <({}) <({})",
+        sorted_expr(a, &sort_opts(flags, sep, 1), header, z),
+        sorted_expr(b, &sort_opts(flags, sep, 2), header, z)
+    ));
+    run_with(Path::new("/bin/bash"), &["-c", &cmd], None, &[])
+}
+
+fn with_sep<'a>(flags: &[&'a str], sep: Sep, tab: &'a str) -> Vec<&'a str> {
+    let mut v = flags.to_vec();
+    if let Sep::Char(_) = sep {
+        v.push("-t");
+        v.push(tab);
+    }
+    v
+}
+
+const FLAG_SETS: &[&[&str]] = &[
+    &[],
+    &["-a", "1"],
+    &["-a", "2"],
+    &["-a", "1", "-a", "2"],
+    &["-v", "1"],
+    &["-v", "2"],
+    &["-v", "1", "-v", "2"],
+    &["-e", "X"],
+    &["-e", "X", "-o", "auto"],
+    &["-a", "1", "-a", "2", "-e", "NA", "-o", "auto"],
+    &["-a", "1", "-e", "-", "-o", "0,1.2,2.2,2.3"],
+    &["-a", "2", "-o", "1.1 2.1,0"],
+    &["-o", "auto"],
+    &["-i"],
+    &["-i", "-a", "1", "-a", "2"],
+    &["-1", "2", "-2", "1"],
+    &["-j", "2", "-a", "1"],
+    &["--header"],
+    &["--header", "-a", "2", "-o", "auto", "-e", "?"],
+    &["-v", "1", "-i", "-e", "E", "-o", "auto"],
+];
+
+#[test]
+fn unsorted_inputs_match_the_sort_join_pipeline() {
+    let s = Scratch::new();
+    for seed in 0..3u64 {
+        for sep in [Sep::Blanks, Sep::Char(b',')] {
+            let mut rng = Rng::new(seed * 2 + 1);
+            let a = s.file("a", &lines(&mut rng, 30 + seed as usize * 20, sep, b'\n'));
+            let b = s.file("b", &lines(&mut rng, 25, sep, b'\n'));
+            for flags in FLAG_SETS {
+                let full = with_sep(flags, sep, ",");
+                let mut args = full.clone();
+                args.extend([a.as_str(), b.as_str()]);
+                let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+                let want = pipeline(flags, sep, &a, &b);
+                assert_same(&format!("pjoin {args:?} (seed {seed})"), &got, &want);
+            }
+        }
+    }
+}
+
+#[test]
+fn sorted_and_check_order_modes_match_gnu_join_on_raw_inputs() {
+    let s = Scratch::new();
+    for seed in 0..3u64 {
+        for sep in [Sep::Blanks, Sep::Char(b'\t')] {
+            let mut rng = Rng::new(seed + 100);
+            let a = s.file("a", &lines(&mut rng, 20, sep, b'\n'));
+            let b = s.file("b", &lines(&mut rng, 20, sep, b'\n'));
+            for flags in FLAG_SETS {
+                let full = with_sep(flags, sep, "\t");
+                // Sorted copies: GNU join must give exactly what pjoin
+                // gives on them, in every mode.
+                let sa = s.path("sa").to_string_lossy().into_owned();
+                let sb = s.path("sb").to_string_lossy().into_owned();
+                let header = flags.contains(&"--header");
+                let prep = format!(
+                    "{} > {sa} && {} > {sb}",
+                    sorted_expr(&a, &sort_opts(&full, sep, 1), header, false),
+                    sorted_expr(&b, &sort_opts(&full, sep, 2), header, false)
+                );
+                let prep = prep.replace("'\t'", "$'\\t'");
+                let r = run_with(Path::new("/bin/bash"), &["-c", &prep], None, &[]);
+                assert_eq!(r.code, Some(0), "{prep}: {}", r.stderr);
+                for (x, y) in [(&a, &b), (&sa, &sb)] {
+                    for mode in [&[][..], &["--check-order"], &["--nocheck-order"]] {
+                        let mut g: Vec<&str> = mode.to_vec();
+                        g.extend(&full);
+                        g.extend([x.as_str(), y.as_str()]);
+                        let want = gnu("join", &g, None);
+                        let mut o = vec!["--sorted"];
+                        o.extend(&g);
+                        let got = ours("pjoin", &o, None);
+                        assert_same(&format!("pjoin {o:?}"), &got, &want);
+                        if x == &sa && mode.is_empty() {
+                            let got = ours("pjoin", &g, None);
+                            assert_same(&format!("pjoin {g:?} on sorted input"), &got, &want);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn zero_terminated_and_whole_line_keys() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(7);
+    let a = s.file("a", &lines(&mut rng, 40, Sep::Blanks, 0));
+    let b = s.file("b", &lines(&mut rng, 40, Sep::Blanks, 0));
+    for flags in [&["-z"][..], &["-z", "-a", "1", "-e", "X", "-o", "auto"]] {
+        let mut args = flags.to_vec();
+        args.extend([a.as_str(), b.as_str()]);
+        let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+        assert_same(
+            &format!("{args:?}"),
+            &got,
+            &pipeline(flags, Sep::Blanks, &a, &b),
+        );
+    }
+    // -t '': the whole line is the key (sorted input: GNU's own rule).
+    let a = s.file("c", b"a b\na b\nb\nc c\n");
+    let b = s.file("d", b"a b\nb\nb c\nc c\n");
+    for extra in [&[][..], &["-a", "1", "-a", "2"]] {
+        let mut args = vec!["-t", ""];
+        args.extend(extra);
+        args.extend([a.as_str(), b.as_str()]);
+        assert_same(
+            &format!("{args:?}"),
+            &ours_everywhere_with("pjoin", "--threads", &args, None),
+            &gnu("join", &args, None),
+        );
+    }
+}
+
+#[test]
+fn tiny_budget_spills_and_gives_the_same_bytes() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(42);
+    let a = s.file("a", &lines(&mut rng, 400, Sep::Char(b','), b'\n'));
+    let b = s.file("b", &lines(&mut rng, 300, Sep::Char(b','), b'\n'));
+    for flags in [
+        &[][..],
+        &["-a", "1", "-a", "2", "-e", "X", "-o", "auto"],
+        &["--header", "-v", "2"],
+        &["-i", "-a", "1"],
+    ] {
+        let full = with_sep(flags, Sep::Char(b','), ",");
+        let want = pipeline(flags, Sep::Char(b','), &a, &b);
+        for budget in ["2K", "6K", "1G"] {
+            let tmp = s.path("tmp");
+            std::fs::create_dir_all(&tmp).unwrap();
+            let tmp = tmp.to_string_lossy().into_owned();
+            let mut args = vec!["-S", budget, "-T", tmp.as_str()];
+            args.extend(&full);
+            args.extend([a.as_str(), b.as_str()]);
+            let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+            assert_same(&format!("pjoin {args:?}"), &got, &want);
+            let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+            assert!(left.is_empty(), "temp files left behind: {left:?}");
+        }
+    }
+}
+
+#[test]
+fn gzip_and_stdin_inputs() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(9);
+    let da = lines(&mut rng, 50, Sep::Blanks, b'\n');
+    let db = lines(&mut rng, 50, Sep::Blanks, b'\n');
+    let a = s.file("a", &da);
+    let b = s.file("b", &db);
+    let want = pipeline(&["-a", "1"], Sep::Blanks, &a, &b);
+    let az = s.file("a.gz", &gzip(&da));
+    assert_same("gzip", &ours("pjoin", &["-a", "1", &az, &b], None), &want);
+    assert_same(
+        "stdin",
+        &ours("pjoin", &["-a", "1", "-", &b], Some(&da)),
+        &want,
+    );
+    assert_same(
+        "stdin 2",
+        &ours("pjoin", &["-a", "1", &a, "-"], Some(&db)),
+        &want,
+    );
+}
+
+#[test]
+fn usage_errors_exit_as_gnu_join() {
+    let s = Scratch::new();
+    let a = s.file("a", b"a 1\n");
+    let b = s.file("b", b"a 2\n");
+    let cases: &[&[&str]] = &[
+        &["-a", "3"],
+        &["-v", "x"],
+        &["-1", "0"],
+        &["-j", "1", "-1", "2"],
+        &["-t", "ab"],
+        &["-t", ",", "-t", ";"],
+        &["-o", "3.1"],
+        &["-o", "1.0"],
+        &["-o", "1,2.1"],
+        &["-o", "0.1"],
+        &["-e", "x", "-e", "y"],
+        &["--nosuch"],
+    ];
+    for c in cases {
+        let mut args = c.to_vec();
+        args.extend([a.as_str(), b.as_str()]);
+        let got = ours("pjoin", &args, None);
+        let want = gnu("join", &args, None);
+        assert_same(&format!("{args:?}"), &got, &want);
+        assert!(!got.stderr.is_empty(), "{args:?}: no message");
+    }
+    for args in [
+        &[][..],
+        &[a.as_str()],
+        &[a.as_str(), b.as_str(), b.as_str()],
+        &["-", "-"],
+        &[a.as_str(), "/nonexistent/x"],
+    ] {
+        assert_same(
+            &format!("{args:?}"),
+            &ours("pjoin", args, Some(b"")),
+            &gnu("join", args, Some(b"")),
+        );
+    }
+}
