@@ -5,10 +5,10 @@
 
 pub mod cat;
 pub mod cut;
-pub mod merge;
 pub mod grep;
 pub mod groupby;
 pub mod join;
+pub mod merge;
 pub mod sort;
 
 use clap::CommandFactory;
