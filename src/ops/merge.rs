@@ -297,7 +297,7 @@ pub fn run(args: Args) -> Result<i32> {
         let mut last: Option<Vec<u8>> = None;
         while let Some(r) = tree.next_record()? {
             if let Some(l) = &mut last {
-                if spec.compare_keys(l, r) == Ordering::Equal {
+                if spec.compare(l, r) == Ordering::Equal {
                     continue;
                 }
                 l.clear();
@@ -476,7 +476,7 @@ fn merge_parallel(
             while let Some(r) = tree.next_record()? {
                 if spec.unique {
                     if let Some((s, e)) = last {
-                        if spec.compare_keys(&buf[s..e], r) == Ordering::Equal {
+                        if spec.compare(&buf[s..e], r) == Ordering::Equal {
                             continue;
                         }
                     }
