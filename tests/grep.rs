@@ -252,7 +252,15 @@ fn files_names_labels_and_exit_statuses() {
     let b = s.file("b", b"bar\nbaz");
     let e = s.file("e", b"");
     let missing = s.path("missing").to_string_lossy().into_owned();
+    let dir = s.path("dir");
+    std::fs::create_dir(&dir).unwrap();
+    let dir = dir.to_string_lossy().into_owned();
     let cases: Vec<Vec<&str>> = vec![
+        vec!["foo", &dir],
+        vec!["-c", "foo", &dir, &a],
+        vec!["-L", "foo", &dir, &a],
+        vec!["-d", "skip", "foo", &dir, &a],
+        vec!["-d", "read", "-s", "foo", &a, &dir],
         vec!["foo", &a, &b],
         vec!["-h", "bar", &a, &b],
         vec!["-c", "bar", &a, &e, &b],

@@ -264,6 +264,8 @@ pub struct Config {
     pub line_buffered: bool,
     /// Names of the inputs as printed.
     pub names: Vec<Vec<u8>>,
+    /// The inputs.
+    pub sources: Vec<Source>,
 }
 
 impl Config {
@@ -378,6 +380,8 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let eol = if args.null_data { 0 } else { b'\n' };
     let mut sources = input::source::expand(&operands);
+    // GNU counts operands for the default -H, skipped directories included.
+    let several = sources.len() > 1;
     if skip_dirs {
         sources.retain(|s| !s.path().is_some_and(|p| p.is_dir()));
     }
@@ -394,7 +398,7 @@ pub fn run(args: Args) -> Result<i32> {
     let with_filename = if args.no_filename {
         false
     } else {
-        args.with_filename || sources.len() > 1
+        args.with_filename || several
     };
     // GNU: -q overrides -l and -L, which override -c; all three drop
     // context.
@@ -441,6 +445,7 @@ pub fn run(args: Args) -> Result<i32> {
         no_messages: args.no_messages,
         line_buffered: args.line_buffered,
         names,
+        sources: sources.clone(),
     };
     let popts = PatternOptions {
         syntax,

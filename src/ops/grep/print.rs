@@ -213,6 +213,12 @@ impl Printer {
     fn error(&mut self, source: usize, e: Error) -> Result<Flow> {
         self.advance(source)?;
         self.file.errored = true;
+        // GNU opens a directory fine and fails on reading it: it then
+        // still reports the file (`-c` prints 0, `-L` lists it). A file
+        // that cannot be opened is not reported.
+        if let Some(super::Source::Path(p)) = self.cfg.sources.get(source) {
+            self.file.started |= std::fs::File::open(p).is_ok();
+        }
         self.trouble = true;
         if !self.cfg.no_messages {
             self.flush()?;
