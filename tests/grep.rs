@@ -375,7 +375,6 @@ fn unsupported_flags_are_refused_with_status_2() {
         &["-P", "a"][..],
         &["-r", "a"],
         &["\\(a\\)\\1"],
-        &["--color=always", "a"],
         &["-E", "(a"],
         &["[a"],
         &["-E", "a", "-F"],
@@ -385,6 +384,37 @@ fn unsupported_flags_are_refused_with_status_2() {
         assert!(o.stderr.starts_with("pgrep: "), "{args:?}: {}", o.stderr);
         assert!(o.stdout.is_empty());
     }
+}
+
+#[test]
+fn color_always_uses_gnu_default_colors() {
+    let s = Scratch::new();
+    let data = log_input(13, 60);
+    let a = s.file("a", &data);
+    let b = s.file("b", b"foo\nbar foo\n");
+    for extra in [
+        &[][..],
+        &["-n", "-b", "-H"],
+        &["-o", "-n"],
+        &["-C1", "-n"],
+        &["-v", "-A1"],
+        &["-c"],
+        &["-l"],
+        &["-Z", "-n"],
+        &["-w", "-i"],
+        &["-x"],
+    ] {
+        let mut args = vec!["--color=always"];
+        args.extend_from_slice(extra);
+        args.extend(["-e", "foo", "-e", "ERROR", &a, &b]);
+        check(&format!("{args:?}"), &args, None);
+    }
+    check("--color=never", &["--color=never", "foo", &a], None);
+    check(
+        "--color=auto (not a terminal)",
+        &["--color", "foo", &a],
+        None,
+    );
 }
 
 #[test]
