@@ -252,7 +252,15 @@ fn files_names_labels_and_exit_statuses() {
     let b = s.file("b", b"bar\nbaz");
     let e = s.file("e", b"");
     let missing = s.path("missing").to_string_lossy().into_owned();
+    let dir = s.path("dir");
+    std::fs::create_dir(&dir).unwrap();
+    let dir = dir.to_string_lossy().into_owned();
     let cases: Vec<Vec<&str>> = vec![
+        vec!["foo", &dir],
+        vec!["-c", "foo", &dir, &a],
+        vec!["-L", "foo", &dir, &a],
+        vec!["-d", "skip", "foo", &dir, &a],
+        vec!["-d", "read", "-s", "foo", &a, &dir],
         vec!["foo", &a, &b],
         vec!["-h", "bar", &a, &b],
         vec!["-c", "bar", &a, &e, &b],
@@ -367,7 +375,6 @@ fn unsupported_flags_are_refused_with_status_2() {
         &["-P", "a"][..],
         &["-r", "a"],
         &["\\(a\\)\\1"],
-        &["--color=always", "a"],
         &["-E", "(a"],
         &["[a"],
         &["-E", "a", "-F"],
@@ -377,6 +384,37 @@ fn unsupported_flags_are_refused_with_status_2() {
         assert!(o.stderr.starts_with("pgrep: "), "{args:?}: {}", o.stderr);
         assert!(o.stdout.is_empty());
     }
+}
+
+#[test]
+fn color_always_uses_gnu_default_colors() {
+    let s = Scratch::new();
+    let data = log_input(13, 60);
+    let a = s.file("a", &data);
+    let b = s.file("b", b"foo\nbar foo\n");
+    for extra in [
+        &[][..],
+        &["-n", "-b", "-H"],
+        &["-o", "-n"],
+        &["-C1", "-n"],
+        &["-v", "-A1"],
+        &["-c"],
+        &["-l"],
+        &["-Z", "-n"],
+        &["-w", "-i"],
+        &["-x"],
+    ] {
+        let mut args = vec!["--color=always"];
+        args.extend_from_slice(extra);
+        args.extend(["-e", "foo", "-e", "ERROR", &a, &b]);
+        check(&format!("{args:?}"), &args, None);
+    }
+    check("--color=never", &["--color=never", "foo", &a], None);
+    check(
+        "--color=auto (not a terminal)",
+        &["--color", "foo", &a],
+        None,
+    );
 }
 
 #[test]

@@ -199,8 +199,8 @@ pub struct Args {
     /// Do not print a separator between context groups
     #[arg(long = "no-group-separator")]
     pub no_group_separator: bool,
-    /// Use markers to highlight matches: never, auto (colours only on a
-    /// terminal; pgrep prints none) or always (refused)
+    /// Use markers to highlight matches: never, always or auto (on a
+    /// terminal); GNU's default colours
     #[arg(
         long = "color",
         visible_alias = "colour",
@@ -264,6 +264,10 @@ pub struct Config {
     pub line_buffered: bool,
     /// Names of the inputs as printed.
     pub names: Vec<Vec<u8>>,
+    /// The inputs.
+    pub sources: Vec<Source>,
+    /// `--color`: GNU's default colours (GREP_COLORS is not read).
+    pub color: bool,
 }
 
 impl Config {
@@ -322,9 +326,8 @@ fn check(args: &Args) -> Result<Syntax> {
         return Err(Error::usage("conflicting matchers specified"));
     }
     match args.color.as_deref() {
-        None | Some("never" | "no" | "none" | "auto" | "tty" | "if-tty") => {}
-        Some("always" | "yes" | "force") => {
-            return Err(Error::usage("--color=always is not supported"))
+        None
+        | Some("never" | "no" | "none" | "auto" | "tty" | "if-tty" | "always" | "yes" | "force") => {
         }
         Some(w) => {
             return Err(Error::usage(format!(
@@ -339,6 +342,19 @@ fn check(args: &Args) -> Result<Syntax> {
     } else {
         Syntax::Basic
     })
+}
+
+/// Whether `--color=WHEN` colours: always, or auto on a terminal whose
+/// TERM is not "dumb" (as GNU grep decides).
+fn color(when: Option<&str>) -> bool {
+    use std::io::IsTerminal;
+    match when {
+        Some("always" | "yes" | "force") => true,
+        Some("auto" | "tty" | "if-tty") => {
+            std::io::stdout().is_terminal() && std::env::var("TERM").is_ok_and(|t| t != "dumb")
+        }
+        _ => false,
+    }
 }
 
 pub fn run(args: Args) -> Result<i32> {
@@ -378,6 +394,8 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let eol = if args.null_data { 0 } else { b'\n' };
     let mut sources = input::source::expand(&operands);
+    // GNU counts operands for the default -H, skipped directories included.
+    let several = sources.len() > 1;
     if skip_dirs {
         sources.retain(|s| !s.path().is_some_and(|p| p.is_dir()));
     }
@@ -394,7 +412,7 @@ pub fn run(args: Args) -> Result<i32> {
     let with_filename = if args.no_filename {
         false
     } else {
-        args.with_filename || sources.len() > 1
+        args.with_filename || several
     };
     // GNU: -q overrides -l and -L, which override -c; all three drop
     // context.
@@ -441,6 +459,8 @@ pub fn run(args: Args) -> Result<i32> {
         no_messages: args.no_messages,
         line_buffered: args.line_buffered,
         names,
+        sources: sources.clone(),
+        color: color(args.color.as_deref()),
     };
     let popts = PatternOptions {
         syntax,

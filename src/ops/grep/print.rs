@@ -213,6 +213,12 @@ impl Printer {
     fn error(&mut self, source: usize, e: Error) -> Result<Flow> {
         self.advance(source)?;
         self.file.errored = true;
+        // GNU opens a directory fine and fails on reading it: it then
+        // still reports the file (`-c` prints 0, `-L` lists it). A file
+        // that cannot be opened is not reported.
+        if let Some(super::Source::Path(p)) = self.cfg.sources.get(source) {
+            self.file.started |= std::fs::File::open(p).is_ok();
+        }
         self.trouble = true;
         if !self.cfg.no_messages {
             self.flush()?;
@@ -480,7 +486,11 @@ impl Printer {
             if let Some(gs) = &self.cfg.group_separator {
                 let adjacent = self.file.last_printed.is_some_and(|l| l + 1 == line);
                 if self.used && !adjacent {
-                    self.buf.extend_from_slice(gs);
+                    if self.cfg.color {
+                        sgr(&mut self.buf, SEP_COLOR, gs);
+                    } else {
+                        self.buf.extend_from_slice(gs);
+                    }
                     self.buf.push(b'\n');
                 }
             }
@@ -494,30 +504,84 @@ impl Printer {
             let matcher = self.matcher.clone();
             matcher.for_each_match(bytes, |s, e| {
                 self.prefix(sep, line, offset + s as u64);
-                self.buf.extend_from_slice(&bytes[s..e]);
+                if self.cfg.color {
+                    sgr(&mut self.buf, MATCH_COLOR, &bytes[s..e]);
+                } else {
+                    self.buf.extend_from_slice(&bytes[s..e]);
+                }
                 self.buf.push(self.cfg.eol);
             });
             return;
         }
         self.prefix(sep, line, offset);
-        self.buf.extend_from_slice(bytes);
+        // GNU colours the matches of selected lines, or with -v those of
+        // context lines (the lines that match).
+        if self.cfg.color && (selected != self.cfg.invert) {
+            let matcher = self.matcher.clone();
+            let mut at = 0;
+            matcher.for_each_match(bytes, |s, e| {
+                self.buf.extend_from_slice(&bytes[at..s]);
+                sgr(&mut self.buf, MATCH_COLOR, &bytes[s..e]);
+                at = e;
+            });
+            self.buf.extend_from_slice(&bytes[at..]);
+        } else {
+            self.buf.extend_from_slice(bytes);
+        }
         self.buf.push(self.cfg.eol);
     }
 
     #[inline]
     fn prefix(&mut self, sep: u8, line: u64, offset: u64) {
-        let cfg = &self.cfg;
-        if cfg.with_filename {
-            self.buf.extend_from_slice(&cfg.names[self.file.source]);
-            self.buf.push(if cfg.null { 0 } else { sep });
+        let (with_filename, null, line_number, byte_offset) = (
+            self.cfg.with_filename,
+            self.cfg.null,
+            self.cfg.line_number,
+            self.cfg.byte_offset,
+        );
+        if with_filename {
+            self.name(self.file.source);
+            if null {
+                self.buf.push(0);
+            } else {
+                self.sep(sep);
+            }
         }
-        if cfg.line_number {
-            push_u64(&mut self.buf, line + 1);
+        if line_number {
+            self.number(line + 1);
+            self.sep(sep);
+        }
+        if byte_offset {
+            self.number(offset);
+            self.sep(sep);
+        }
+    }
+
+    /// A file name, coloured as GNU's `fn=35`.
+    fn name(&mut self, source: usize) {
+        let name = &self.cfg.names[source];
+        if self.cfg.color {
+            sgr(&mut self.buf, NAME_COLOR, name);
+        } else {
+            self.buf.extend_from_slice(name);
+        }
+    }
+
+    fn sep(&mut self, sep: u8) {
+        if self.cfg.color {
+            sgr(&mut self.buf, SEP_COLOR, &[sep]);
+        } else {
             self.buf.push(sep);
         }
-        if cfg.byte_offset {
-            push_u64(&mut self.buf, offset);
-            self.buf.push(sep);
+    }
+
+    fn number(&mut self, n: u64) {
+        if self.cfg.color {
+            let mut v = Vec::with_capacity(20);
+            push_u64(&mut v, n);
+            sgr(&mut self.buf, NUMBER_COLOR, &v);
+        } else {
+            push_u64(&mut self.buf, n);
         }
     }
 
@@ -557,27 +621,32 @@ impl Printer {
         }
         let cfg = self.cfg.clone();
         let name = &cfg.names[f.source];
+        let (source, count) = (f.source, f.count);
         if cfg.count {
             if cfg.with_filename {
-                self.buf.extend_from_slice(name);
-                self.buf.push(if cfg.null { 0 } else { b':' });
+                self.name(source);
+                if cfg.null {
+                    self.buf.push(0);
+                } else {
+                    self.sep(b':');
+                }
             }
-            push_u64(&mut self.buf, f.count);
+            push_u64(&mut self.buf, count);
             self.buf.push(b'\n');
         }
         let listed = if cfg.files_with_matches {
-            f.count > 0
+            count > 0
         } else {
-            cfg.files_without_match && f.count == 0
+            cfg.files_without_match && count == 0
         };
         if listed {
-            self.buf.extend_from_slice(name);
+            self.name(source);
             self.buf.push(if cfg.null { 0 } else { b'\n' });
         }
-        if f.count > 0 {
+        if count > 0 {
             self.any_selected = true;
         }
-        if f.binary_hits > 0 && !cfg.count_only() {
+        if self.file.binary_hits > 0 && !cfg.count_only() {
             self.flush()?;
             cli::message(format!(
                 "{}: binary file matches",
@@ -597,6 +666,22 @@ impl Printer {
         self.flush()?;
         self.out.flush()
     }
+}
+
+/// GNU grep's default colours (GREP_COLORS unset): `ms=01;31`, `fn=35`,
+/// `ln=32`, `bn=32`, `se=36`.
+const MATCH_COLOR: &[u8] = b"01;31";
+const NAME_COLOR: &[u8] = b"35";
+const NUMBER_COLOR: &[u8] = b"32";
+const SEP_COLOR: &[u8] = b"36";
+
+/// Appends `text` between GNU's SGR start and end sequences.
+fn sgr(out: &mut Vec<u8>, color: &[u8], text: &[u8]) {
+    out.extend_from_slice(b"\x1b[");
+    out.extend_from_slice(color);
+    out.extend_from_slice(b"m\x1b[K");
+    out.extend_from_slice(text);
+    out.extend_from_slice(b"\x1b[m\x1b[K");
 }
 
 /// Appends `n` in decimal.

@@ -58,7 +58,11 @@ pub struct SearchOptions {
     pub want: Want,
     /// Compute chunk-relative line numbers (`-n`, context).
     pub number: bool,
-    /// Look for a NUL byte (binary detection).
+    /// Look for a NUL byte (binary detection). A full `memchr` pass per
+    /// chunk: about a quarter of the CPU time of `pgrep -c ERROR` on
+    /// lines.txt (0.31 s vs 0.24 s user+sys with `-a`, scale 1). GNU
+    /// turns binary anywhere a NUL appears, so it cannot be limited to the
+    /// file's start as ripgrep does for memory maps.
     pub detect_binary: bool,
 }
 
