@@ -107,6 +107,34 @@ pub struct Chunker<R> {
     /// Buffers handed back by consumers, reused to avoid page-faulting a
     /// fresh allocation for every chunk.
     pool: Option<BufferPool>,
+    /// A descriptor to ask "is more input ready right now?" after a short
+    /// read (stdin). When nothing is ready the records read so far are
+    /// handed out at once instead of waiting to fill a whole chunk, so
+    /// `tail -f log | pgrep --line-buffered X` shows lines as they come.
+    idle_probe: Option<std::os::fd::RawFd>,
+}
+
+/// How a fill ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fill {
+    /// The buffer holds what was asked for.
+    Full,
+    /// A short read and no more input ready now (see `idle_probe`).
+    Idle,
+    /// End of input.
+    Eof,
+}
+
+/// True when `fd` has input ready (or is at EOF or in error) right now.
+fn ready_now(fd: std::os::fd::RawFd) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, zero timeout.
+    let n = unsafe { libc::poll(&mut p, 1, 0) };
+    n != 0
 }
 
 /// Both ends of a buffer-recycling channel: chunks send their buffer back
@@ -128,7 +156,14 @@ impl<R: Read> Chunker<R> {
             offset: 0,
             done: false,
             pool: None,
+            idle_probe: None,
         }
+    }
+
+    /// Hand out complete records early when `fd` has no more input ready.
+    pub fn with_idle_probe(mut self, fd: std::os::fd::RawFd) -> Self {
+        self.idle_probe = Some(fd);
+        self
     }
 
     /// Reuse buffers that arrive on `pool`.
@@ -147,22 +182,27 @@ impl<R: Read> Chunker<R> {
             .unwrap_or_default()
     }
 
-    /// Reads until `buf[..*filled]` holds at least `want` bytes or the
-    /// input ends; `buf` beyond `filled` is scratch space. Returns false at
-    /// end of input.
-    fn fill(&mut self, buf: &mut Vec<u8>, filled: &mut usize, want: usize) -> io::Result<bool> {
+    /// Reads until `buf[..*filled]` holds at least `want` bytes, the input
+    /// ends, or (with an idle probe) the input pauses; `buf` beyond
+    /// `filled` is scratch space.
+    fn fill(&mut self, buf: &mut Vec<u8>, filled: &mut usize, want: usize) -> io::Result<Fill> {
         if buf.len() < want {
             buf.resize(want, 0);
         }
         while *filled < want {
             match self.reader.read(&mut buf[*filled..want]) {
-                Ok(0) => return Ok(false),
-                Ok(n) => *filled += n,
+                Ok(0) => return Ok(Fill::Eof),
+                Ok(n) => {
+                    *filled += n;
+                    if *filled < want && self.idle_probe.is_some_and(|fd| !ready_now(fd)) {
+                        return Ok(Fill::Idle);
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(true)
+        Ok(Fill::Full)
     }
 
     fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
@@ -181,8 +221,8 @@ impl<R: Read> Chunker<R> {
         // boundary (line mode only; CSV must rescan for quote state).
         let mut searched = 0;
         loop {
-            let more = self.fill(&mut buf, &mut filled, want)?;
-            if !more {
+            let fill = self.fill(&mut buf, &mut filled, want)?;
+            if fill == Fill::Eof {
                 self.done = true;
                 buf.truncate(filled);
                 if buf.is_empty() {
@@ -204,7 +244,9 @@ impl<R: Read> Chunker<R> {
                 return Ok(Some(self.emit(buf, false)));
             }
             searched = filled;
-            want = filled * 2;
+            if fill == Fill::Full {
+                want = filled * 2;
+            }
         }
     }
 

@@ -85,8 +85,11 @@ impl ChunkStream {
                             return;
                         }
                     };
-                    let chunker =
+                    let mut chunker =
                         Chunker::new(reader, opts.format, opts.chunk_size, i).with_pool(pool);
+                    if matches!(source, Source::Stdin) {
+                        chunker = chunker.with_idle_probe(libc::STDIN_FILENO);
+                    }
                     for item in chunker {
                         let msg = match item {
                             Ok(c) => StreamItem::Chunk(c),
