@@ -10,9 +10,9 @@
 //! - [`sort`]: external sort of records under a budget (sorted runs,
 //!   spill, k-way merge).
 
-pub mod mapped;
 pub mod merge;
 pub mod partition;
+pub mod ranged;
 pub mod run;
 pub mod sort;
 pub mod spill;
