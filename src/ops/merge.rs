@@ -438,6 +438,7 @@ fn merge_parallel(
     }
     let files = Arc::new(files);
     let bounds = Arc::new(bounds);
+    let sink_spec = spec.clone();
     let items = (0..parts).map(Item::<usize, ()>::Work);
     // Buffers go round: the sink hands written output buffers back, and
     // each worker keeps its input buffers, so a steady state allocates
@@ -476,10 +477,32 @@ fn merge_parallel(
         PIECES.with(|c| c.replace(pieces));
         Ok(buf)
     };
+    // `-u` across partition bounds: records equal on the keys but not as
+    // wholes may fall on both sides of a splitter, so the first records of
+    // a partition are checked against the last one written.
+    let mut last: Option<Vec<u8>> = None;
     engine::ordered_map(threads, items, map, |ev| {
         if let Event::Mapped(_, res) = ev {
             let buf = res?;
-            out.write_all(&buf)?;
+            let mut from = 0;
+            if sink_spec.unique {
+                if let Some(l) = &last {
+                    while from < buf.len() {
+                        let end =
+                            memchr::memchr(term, &buf[from..]).map_or(buf.len(), |i| from + i);
+                        if sink_spec.compare_keys(l, &buf[from..end]) != Ordering::Equal {
+                            break;
+                        }
+                        from = end + 1;
+                    }
+                }
+                if from < buf.len() {
+                    let body = &buf[..buf.len() - 1];
+                    let s = memchr::memrchr(term, body).map_or(0, |i| i + 1);
+                    last = Some(body[s..].to_vec());
+                }
+            }
+            out.write_all(&buf[from.min(buf.len())..])?;
             let _ = spare_tx.send(buf);
         }
         Ok(Flow::Continue)
