@@ -20,8 +20,8 @@ use crate::error::{Error, Result};
 use crate::input::{decompress, source, Source};
 use crate::ops::sort::keys::{KeyArgs, SortSpec};
 use crate::output::Output;
-use crate::shuffle::mapped::Mapped;
 use crate::shuffle::merge::{LoserTree, RunMerger};
+use crate::shuffle::ranged::RangedFile;
 use crate::shuffle::run::{MergeSource, RunFile, RunReader, SliceReader, TextReader};
 use crate::shuffle::sort::{Compare, Shared, DEFAULT_BATCH_SIZE};
 use crate::shuffle::tmp::TempDir;
@@ -247,9 +247,9 @@ pub fn run(args: Args) -> Result<i32> {
     )?;
 
     if !args.check && sources.len() <= fan_in {
-        if let Some(maps) = mappable(&sources)? {
+        if let Some(files) = ranged(&sources)? {
             let out = Output::open(args.output.as_deref())?;
-            merge_parallel(maps, spec, args.threads.get(), out)?;
+            merge_parallel(files, spec, args.threads.get(), out)?;
             drop(tmp);
             return Ok(0);
         }
@@ -297,7 +297,7 @@ pub fn run(args: Args) -> Result<i32> {
         let mut last: Option<Vec<u8>> = None;
         while let Some(r) = tree.next_record()? {
             if let Some(l) = &mut last {
-                if spec.compare(l, r) == Ordering::Equal {
+                if spec.compare_keys(l, r) == Ordering::Equal {
                     continue;
                 }
                 l.clear();
@@ -321,7 +321,8 @@ pub fn run(args: Args) -> Result<i32> {
 }
 
 /// Output bytes per partition of the parallel merge (and so, with the
-/// engine's in-flight limit, its memory: about 2 x threads + 2 of them).
+/// engine's in-flight limit, its memory: 2 x threads + 2 partitions, each
+/// its input pieces and its output).
 /// One candidate splitter is sampled per eighth of this from each input,
 /// and below four partitions' worth of input the streaming merge is used.
 /// `PTOOLS_MERGE_PARTITION` overrides it (tests use tiny partitions).
@@ -330,85 +331,63 @@ fn partition_bytes() -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .filter(|&n: &usize| n > 0)
-        .unwrap_or(8 << 20)
+        .unwrap_or(4 << 20)
 }
 
-/// The inputs mapped, when the parallel merge applies: all regular,
-/// uncompressed files, together big enough.
-fn mappable(sources: &[Source]) -> Result<Option<Vec<Mapped>>> {
-    let min_bytes = 4 * partition_bytes() as u64;
-    let mut total = 0u64;
+/// The inputs opened for reading by range, when the parallel merge
+/// applies: all regular, uncompressed files, together big enough.
+fn ranged(sources: &[Source]) -> Result<Option<Vec<RangedFile>>> {
+    let min_bytes = 4 * partition_bytes();
+    let mut files = Vec::with_capacity(sources.len());
+    let mut total = 0usize;
+    let mut head = Vec::new();
     for s in sources {
         let Source::Path(p) = s else { return Ok(None) };
-        let Ok(meta) = std::fs::metadata(p) else {
-            return Ok(None); // the streaming path reports it
-        };
-        if !meta.is_file() {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_file() => {}
+            _ => return Ok(None), // the streaming path reports it
+        }
+        let f = RangedFile::open(p)?;
+        f.read(0, f.len().min(2), &mut head)?;
+        if head == [0x1f, 0x8b] {
             return Ok(None);
         }
-        total += meta.len();
+        total += f.len();
+        files.push(f);
     }
-    if total < min_bytes {
-        return Ok(None);
-    }
-    let mut maps = Vec::with_capacity(sources.len());
-    for s in sources {
-        let Source::Path(p) = s else { return Ok(None) };
-        let m = Mapped::open(p)?;
-        if m.bytes().starts_with(&[0x1f, 0x8b]) {
-            return Ok(None);
-        }
-        maps.push(m);
-    }
-    Ok(Some(maps))
+    Ok((total >= min_bytes).then_some(files))
 }
 
-/// The record starting at `start` and where the next one starts.
-#[inline]
-fn record_at(data: &[u8], start: usize, term: u8) -> (&[u8], usize) {
-    match memchr::memchr(term, &data[start..]) {
-        Some(i) => (&data[start..start + i], start + i + 1),
-        None => (&data[start..], data.len()),
-    }
-}
-
-/// The first record start at or after `x`.
-#[inline]
-fn next_start(data: &[u8], x: usize, term: u8) -> usize {
-    if x == 0 || x >= data.len() || data[x - 1] == term {
-        return x.min(data.len());
-    }
-    memchr::memchr(term, &data[x..]).map_or(data.len(), |i| x + i + 1)
-}
-
-/// Byte offset of the first record of sorted `data` that does not compare
-/// below `key` (binary search over byte offsets, snapped to record starts).
-fn lower_bound<C: Compare>(data: &[u8], key: &[u8], term: u8, cmp: &C) -> usize {
-    let (mut lo, mut hi) = (0usize, data.len());
+/// Byte offset of the first record of sorted `file` that does not compare
+/// below `key`: binary search over byte offsets snapped to record starts.
+fn lower_bound<C: Compare>(file: &RangedFile, key: &[u8], term: u8, cmp: &C) -> Result<usize> {
+    let (mut lo, mut hi) = (0usize, file.len());
+    let (mut rec, mut buf) = (Vec::new(), Vec::new());
     while lo < hi {
-        let mut s = next_start(data, lo + (hi - lo) / 2, term);
+        let mut s = file.next_start(lo + (hi - lo) / 2, term, &mut buf)?;
         if s >= hi {
             s = lo;
         }
-        let (rec, next) = record_at(data, s, term);
-        if cmp.compare(rec, key) == Ordering::Less {
+        let next = file.record_at(s, term, &mut rec, &mut buf)?;
+        if cmp.compare(&rec, key) == Ordering::Less {
             lo = next;
         } else {
             hi = s;
         }
     }
-    lo
+    Ok(lo)
 }
 
-/// Merges mapped inputs on `threads` threads: the key range is cut at
+/// Merges the inputs on `threads` threads: the key range is cut at
 /// splitters sampled from the inputs (about [`partition_bytes`] of output
-/// per partition); each partition is a binary search per input and a
-/// loser-tree merge of the pieces into a buffer, and the engine writes the
-/// buffers in order. Records that compare equal fall on the same side of
-/// every splitter, so ties (and `-u`) are decided within one partition
-/// exactly as in one sequential merge.
+/// per partition); each input's piece of a partition is found by binary
+/// search, the pieces are read and merged by a loser tree into a buffer on
+/// the engine's workers, and the engine writes the buffers in order.
+/// Records that compare equal fall on the same side of every splitter, so
+/// ties (and `-u`) are decided within one partition exactly as in one
+/// sequential merge.
 fn merge_parallel(
-    maps: Vec<Mapped>,
+    files: Vec<RangedFile>,
     spec: Arc<SortSpec>,
     threads: usize,
     mut out: Output,
@@ -418,85 +397,117 @@ fn merge_parallel(
     let partition = partition_bytes();
     let step = (partition / 8).max(1);
     // Candidates: the record after every `step` bytes of every input,
-    // each standing for about that many bytes; sorted, every n-th becomes
+    // each standing for about that many bytes; sorted, every 8th becomes
     // a splitter.
-    let mut cands: Vec<(usize, usize, usize)> = Vec::new();
-    for (i, m) in maps.iter().enumerate() {
-        let d = m.bytes();
+    let mut cands: Vec<Vec<u8>> = Vec::new();
+    let mut buf = Vec::new();
+    for f in &files {
         let mut x = step;
-        while x < d.len() {
-            let s = next_start(d, x, term);
-            if s < d.len() {
-                let (rec, _) = record_at(d, s, term);
-                cands.push((i, s, rec.len()));
+        while x < f.len() {
+            let s = f.next_start(x, term, &mut buf)?;
+            if s < f.len() {
+                let mut rec = Vec::new();
+                f.record_at(s, term, &mut rec, &mut buf)?;
+                cands.push(rec);
             }
             x += step;
         }
     }
-    let rec = |c: &(usize, usize, usize)| &maps[c.0].bytes()[c.1..c.1 + c.2];
-    cands.sort_by(|a, b| cmp.compare(rec(a), rec(b)));
+    cands.sort_by(|a, b| cmp.compare(a, b));
     let every = (partition / step).max(1);
     let mut splitters: Vec<Vec<u8>> = Vec::new();
-    for c in cands.iter().skip(every - 1).step_by(every) {
-        let r = rec(c);
+    for c in cands.into_iter().skip(every - 1).step_by(every) {
         if splitters
             .last()
-            .is_none_or(|l| cmp.compare(l, r) == Ordering::Less)
+            .is_none_or(|l| cmp.compare(l, &c) == Ordering::Less)
         {
-            splitters.push(r.to_vec());
+            splitters.push(c);
         }
     }
     let parts = splitters.len() + 1;
-    let maps = Arc::new(maps);
-    let splitters = Arc::new(splitters);
-    let items = (0..parts).map(Item::<usize, ()>::Work);
-    let map = {
-        let maps = maps.clone();
-        let spec = spec.clone();
-        move |&p: &usize| -> Result<Vec<u8>> {
-            let cmp = Shared(spec.clone());
-            let mut sources = Vec::with_capacity(maps.len());
-            for m in maps.iter() {
-                let d = m.bytes();
-                let start = if p == 0 {
-                    0
-                } else {
-                    lower_bound(d, &splitters[p - 1], term, &cmp)
-                };
-                let end = if p + 1 == parts {
-                    d.len()
-                } else {
-                    lower_bound(d, &splitters[p], term, &cmp)
-                };
-                sources.push(SliceReader::new(&d[start..end.max(start)], term));
-            }
-            let mut tree = LoserTree::new(sources, cmp)?;
-            let mut buf = Vec::with_capacity(partition + partition / 4);
-            let mut last: Option<(usize, usize)> = None;
-            while let Some(r) = tree.next_record()? {
-                if spec.unique {
-                    if let Some((s, e)) = last {
-                        if spec.compare(&buf[s..e], r) == Ordering::Equal {
-                            continue;
-                        }
-                    }
-                    last = Some((buf.len(), buf.len() + r.len()));
-                }
-                buf.extend_from_slice(r);
-                buf.push(term);
-            }
-            Ok(buf)
+    // Every partition's bounds in every input, before any merging.
+    let mut bounds: Vec<Vec<usize>> = Vec::with_capacity(files.len());
+    for f in &files {
+        let mut b = Vec::with_capacity(parts + 1);
+        b.push(0);
+        for k in &splitters {
+            b.push(lower_bound(f, k, term, &cmp)?);
         }
+        b.push(f.len());
+        bounds.push(b);
+    }
+    let files = Arc::new(files);
+    let bounds = Arc::new(bounds);
+    let sink_spec = spec.clone();
+    let items = (0..parts).map(Item::<usize, ()>::Work);
+    // Buffers go round: the sink hands written output buffers back, and
+    // each worker keeps its input buffers, so a steady state allocates
+    // (and page-faults) nothing.
+    let (spare_tx, spare_rx) = crossbeam_channel::unbounded::<Vec<u8>>();
+    thread_local! {
+        static PIECES: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let map = move |&p: &usize| -> Result<Vec<u8>> {
+        let cmp = Shared(spec.clone());
+        let mut pieces = PIECES.with(|c| c.take());
+        pieces.resize_with(files.len(), Vec::new);
+        for ((f, b), piece) in files.iter().zip(bounds.iter()).zip(pieces.iter_mut()) {
+            f.read(b[p], b[p + 1].max(b[p]), piece)?;
+        }
+        let sources: Vec<SliceReader> = pieces.iter().map(|d| SliceReader::new(d, term)).collect();
+        let mut tree = LoserTree::new(sources, cmp)?;
+        let mut buf = spare_rx
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(partition + partition / 4));
+        buf.clear();
+        let mut last: Option<(usize, usize)> = None;
+        while let Some(r) = tree.next_record()? {
+            if spec.unique {
+                if let Some((s, e)) = last {
+                    if spec.compare_keys(&buf[s..e], r) == Ordering::Equal {
+                        continue;
+                    }
+                }
+                last = Some((buf.len(), buf.len() + r.len()));
+            }
+            buf.extend_from_slice(r);
+            buf.push(term);
+        }
+        drop(tree);
+        PIECES.with(|c| c.replace(pieces));
+        Ok(buf)
     };
+    // `-u` across partition bounds: records equal on the keys but not as
+    // wholes may fall on both sides of a splitter, so the first records of
+    // a partition are checked against the last one written.
+    let mut last: Option<Vec<u8>> = None;
     engine::ordered_map(threads, items, map, |ev| {
         if let Event::Mapped(_, res) = ev {
-            out.write_all(&res?)?;
+            let buf = res?;
+            let mut from = 0;
+            if sink_spec.unique {
+                if let Some(l) = &last {
+                    while from < buf.len() {
+                        let end =
+                            memchr::memchr(term, &buf[from..]).map_or(buf.len(), |i| from + i);
+                        if sink_spec.compare_keys(l, &buf[from..end]) != Ordering::Equal {
+                            break;
+                        }
+                        from = end + 1;
+                    }
+                }
+                if from < buf.len() {
+                    let body = &buf[..buf.len() - 1];
+                    let s = memchr::memrchr(term, body).map_or(0, |i| i + 1);
+                    last = Some(body[s..].to_vec());
+                }
+            }
+            out.write_all(&buf[from.min(buf.len())..])?;
+            let _ = spare_tx.send(buf);
         }
         Ok(Flow::Continue)
     })?;
-    out.flush()?;
-    drop(maps);
-    Ok(())
+    out.flush()
 }
 
 #[cfg(test)]

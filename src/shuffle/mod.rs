@@ -8,11 +8,16 @@
 //! - [`partition`]: hash partitioning of records into spill files
 //!   (grace-style group-by and join);
 //! - [`sort`]: external sort of records under a budget (sorted runs,
-//!   spill, k-way merge).
+//!   spill, k-way merge);
+//! - [`run`]: sorted runs on disk and the record sources a merge reads
+//!   (runs, text inputs, byte slices);
+//! - [`merge`]: the loser tree, and multi-level merging of runs;
+//! - [`ranged`]: sorted input files read by byte range (pmerge's parallel
+//!   merge).
 
-pub mod mapped;
 pub mod merge;
 pub mod partition;
+pub mod ranged;
 pub mod run;
 pub mod sort;
 pub mod spill;

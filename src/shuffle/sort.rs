@@ -193,15 +193,7 @@ impl<C: Compare> Sorter<C> {
 
     /// A sorter with explicit merge fan-in and run compression.
     pub fn with_spill(cmp: C, opts: SortOptions, spill: SpillOptions) -> Sorter<C> {
-        let pool = if opts.threads > 1 {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(opts.threads)
-                .build()
-                .ok()
-                .map(Arc::new)
-        } else {
-            None
-        };
+        let pool = shared_pool(opts.threads);
         Sorter {
             cmp: Shared(Arc::new(cmp)),
             opts,
@@ -387,6 +379,31 @@ impl<C: Compare> Sorter<C> {
             _tmp: self.tmp.take(),
         })
     }
+}
+
+/// The rayon pool of `threads` threads (none for one thread), one per
+/// thread count for the whole process: tools that keep many sorters alive
+/// (one per partition) share it rather than each starting its own.
+fn shared_pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static POOLS: Mutex<Option<HashMap<usize, Arc<rayon::ThreadPool>>>> = Mutex::new(None);
+    if threads <= 1 {
+        return None;
+    }
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    let pools = pools.get_or_insert_with(HashMap::new);
+    if let Some(p) = pools.get(&threads) {
+        return Some(p.clone());
+    }
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()?,
+    );
+    pools.insert(threads, pool.clone());
+    Some(pool)
 }
 
 /// Chunks at least this big are split on several threads by `push_chunk`.
