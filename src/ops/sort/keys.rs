@@ -352,7 +352,7 @@ fn field_or_name<'a>(
     }
     if let Some(h) = header {
         for end in (1..=s.len()).rev().filter(|&e| s.is_char_boundary(e)) {
-            if let Some(i) = h.index_of(s[..end].as_bytes()) {
+            if let Some(i) = h.index_of(&s.as_bytes()[..end]) {
                 return Ok((i + 1, &s[end..], true));
             }
         }

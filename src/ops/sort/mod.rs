@@ -256,9 +256,8 @@ fn plan(args: &Args) -> Result<Plan> {
     };
     let dialect = if args.format.csv {
         Dialect::csv(tab.unwrap_or(b','))
-    } else if args.format.tsv {
-        Dialect::plain(tab.unwrap_or(b'\t'), term)
     } else {
+        // --tsv and plain lines: GNU fields (-t, default tab for the header).
         Dialect::plain(tab.unwrap_or(b'\t'), term)
     };
     Ok(Plan {
