@@ -308,6 +308,8 @@ fn tiny_buffer_forces_many_runs() {
         &["-S", "16K", "-n"],
         &["-S", "8K", "-u", "-t", "\t", "-k2,2"],
         &["-S", "8K", "-r", "-s", "-t", "\t", "-k1,1n"],
+        // A fan-in of 2: a merge of many levels where the engine honours it.
+        &["-S", "8K", "--batch-size=2", "-t", "\t", "-k2,2", "-k1,1n"],
     ] {
         let mut a: Vec<&str> = args.to_vec();
         a.push(&path);
