@@ -98,7 +98,11 @@ fn input(rng: &mut Rng, max: u64, sep: Option<u8>) -> Vec<u8> {
             if f > 0 {
                 match sep {
                     Some(s) => out.push(s),
-                    None => out.extend_from_slice(*rng.pick(&[&b" "[..], b"  ", b"\t", b" \t"])),
+                    None => {
+                        const BLANKS: [&[u8]; 4] = [b" ", b"  ", b"\t", b" \t"];
+                        let blanks: &[u8] = BLANKS[rng.below(4) as usize];
+                        out.extend_from_slice(blanks)
+                    }
                 }
             }
             out.extend(field(rng));
@@ -118,7 +122,7 @@ fn key_spec(rng: &mut Rng) -> String {
     if rng.chance(25) {
         k += &format!(".{}", 1 + rng.below(4));
     }
-    let mut opts = |rng: &mut Rng| {
+    let opts = |rng: &mut Rng| {
         let mut o = String::new();
         if rng.chance(30) {
             o += *rng.pick(KIND_LETTERS);
@@ -304,6 +308,8 @@ fn tiny_buffer_forces_many_runs() {
         &["-S", "16K", "-n"],
         &["-S", "8K", "-u", "-t", "\t", "-k2,2"],
         &["-S", "8K", "-r", "-s", "-t", "\t", "-k1,1n"],
+        // A fan-in of 2: a merge of many levels where the engine honours it.
+        &["-S", "8K", "--batch-size=2", "-t", "\t", "-k2,2", "-k1,1n"],
     ] {
         let mut a: Vec<&str> = args.to_vec();
         a.push(&path);

@@ -352,7 +352,7 @@ fn field_or_name<'a>(
     }
     if let Some(h) = header {
         for end in (1..=s.len()).rev().filter(|&e| s.is_char_boundary(e)) {
-            if let Some(i) = h.index_of(s[..end].as_bytes()) {
+            if let Some(i) = h.index_of(&s.as_bytes()[..end]) {
                 return Ok((i + 1, &s[end..], true));
             }
         }
@@ -747,8 +747,14 @@ impl SortSpec {
         }
     }
 
-    /// Key comparison only (no last resort), as GNU's `keycompare`.
+    /// Key comparison only (no last resort), as GNU's `keycompare`: what
+    /// `-u` and `-c` use for equality. Without keys (and without global
+    /// ordering options) the whole line is the key, as in GNU's `compare`.
     pub fn compare_keys(&self, a: &[u8], b: &[u8]) -> Ordering {
+        if self.keys.is_empty() {
+            let d = a.cmp(b);
+            return if self.reverse { d.reverse() } else { d };
+        }
         for key in &self.keys {
             let d = if key.unquote {
                 let ta = self.key_text(key, a);
@@ -1117,6 +1123,13 @@ mod tests {
         let s = spec(&["1.2,1.3"], Some(":"));
         let (b, e) = s.key_range(&s.keys[0], b"abcd:x");
         assert_eq!((b, e), (1, 3));
+    }
+
+    #[test]
+    fn no_keys_means_the_whole_line() {
+        let s = spec(&[], None);
+        assert_eq!(s.compare_keys(b"a", b"b"), Ordering::Less);
+        assert_eq!(s.compare_keys(b"a", b"a"), Ordering::Equal);
     }
 
     #[test]

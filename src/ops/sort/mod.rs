@@ -108,7 +108,7 @@ pub struct Args {
     #[arg(long = "batch-size", value_name = "NMERGE")]
     pub batch_size: Option<String>,
     /// Accepted for compatibility: PROG is not run; temporary files are
-    /// written by the built-in engine (with its own spill compression)
+    /// written in the engine's own format
     #[arg(long = "compress-program", value_name = "PROG")]
     pub compress_program: Option<String>,
     /// Read input from the files named by NUL-terminated names in file F
@@ -256,9 +256,8 @@ fn plan(args: &Args) -> Result<Plan> {
     };
     let dialect = if args.format.csv {
         Dialect::csv(tab.unwrap_or(b','))
-    } else if args.format.tsv {
-        Dialect::plain(tab.unwrap_or(b'\t'), term)
     } else {
+        // --tsv and plain lines: GNU fields (-t, default tab for the header).
         Dialect::plain(tab.unwrap_or(b'\t'), term)
     };
     Ok(Plan {

@@ -336,7 +336,7 @@ impl General {
     }
 
     /// GNU `general_numcompare`: errors < NaNs < numbers; -0 == 0.
-    pub fn cmp(&self, other: &General) -> Ordering {
+    pub fn order(&self, other: &General) -> Ordering {
         use General::*;
         match (self, other) {
             (Invalid, Invalid) => Ordering::Equal,
@@ -361,7 +361,7 @@ impl General {
 
 /// `-g` comparison of two keys.
 pub fn general(a: &[u8], b: &[u8]) -> Ordering {
-    parse_general(a).cmp(&parse_general(b))
+    parse_general(a).order(&parse_general(b))
 }
 
 fn strtold_space(c: u8) -> bool {
