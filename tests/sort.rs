@@ -595,3 +595,32 @@ fn csv_keys_by_name_keep_header_and_quoted_newlines() {
     let o = ours("psort", &["--csv", "-k", "nope"], Some(b"a,b\n1,2\n"));
     assert_eq!(o.code, Some(2));
 }
+
+#[test]
+fn spilled_runs_through_compress_program_and_small_batches() {
+    let mut rng = Rng::new(99);
+    let data: Vec<u8> = (0..6000)
+        .flat_map(|_| format!("{}\t{}\n", rng.below(500), rng.below(100_000)).into_bytes())
+        .collect();
+    let theirs = gnu("sort", &["-t\t", "-k1,1n", "-s"], Some(&data));
+    for extra in [
+        vec!["--compress-program=gzip"],
+        vec!["--batch-size=2"],
+        vec!["--batch-size=3", "--compress-program=gzip"],
+    ] {
+        let mut args = vec!["-S", "8K", "-t\t", "-k1,1n", "-s"];
+        args.extend_from_slice(&extra);
+        assert_same(
+            &format!("{args:?}"),
+            &ours("psort", &args, Some(&data)),
+            &theirs,
+        );
+    }
+    let bad = ours(
+        "psort",
+        &["-S", "8K", "--compress-program=/nonexistent/zz"],
+        Some(&data),
+    );
+    assert_eq!(bad.code, Some(2), "{}", bad.stderr);
+    assert!(bad.stdout.is_empty());
+}

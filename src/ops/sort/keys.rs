@@ -952,6 +952,13 @@ impl SortSpec {
 }
 
 impl Compare for SortSpec {
+    /// The order-keeping prefix of the first key ([`SortSpec::key_prefix`]),
+    /// the engine's integer fast path.
+    #[inline]
+    fn prefix(&self, record: &[u8]) -> u64 {
+        self.key_prefix(record)
+    }
+
     /// GNU's `compare`: keys, then the last-resort whole-line byte
     /// comparison (reversed by a global `-r`) unless `-s` or `-u`.
     #[inline]

@@ -23,7 +23,7 @@ use crate::format::{Dialect, Header};
 use crate::input::{self, stream::StreamOptions, ChunkStream, Source, StreamItem};
 use crate::output::Output;
 use crate::progress::Progress;
-use crate::shuffle::sort::{Compare, SortOptions, Sorter};
+use crate::shuffle::sort::{Compare, SortOptions, Sorter, SpillOptions, DEFAULT_BATCH_SIZE};
 use clap::{ArgAction, Parser};
 use keys::{KeyArgs, Layout, SortSpec};
 use std::ffi::OsString;
@@ -46,9 +46,10 @@ SIZE may be followed by the suffixes % b K M G T P E (a bare number is KiB).
 Differences from GNU sort: -R orders by a seeded 64-bit hash, not MD5 (same
 groups of identical keys; a given --random-source always gives the same order);
 -g compares as 64-bit doubles, not long doubles; -m sorts its inputs (the same
-output when they are sorted; pmerge merges without sorting); --batch-size and
---compress-program are accepted but do not change how temporary files are
-merged or written (the built-in engine decides); --debug is refused.
+output when they are sorted; pmerge merges without sorting); --debug is
+refused. --batch-size bounds the runs merged at once (multi-level merges
+past it); --compress-program=PROG writes spilled runs through PROG and reads
+them back through PROG -d, as GNU does.
 
 Examples:
   psort -t $'\\t' -k1,1 left.tsv          by the first tab-separated field
@@ -104,11 +105,11 @@ pub struct Args {
     /// Change the number of sorts run concurrently to N (as -j)
     #[arg(long = "parallel", value_name = "N")]
     pub parallel: Option<String>,
-    /// Merge at most NMERGE inputs at once (accepted; the engine picks its fan-in)
+    /// Merge at most NMERGE runs at once (default 16; more runs are merged
+    /// in levels)
     #[arg(long = "batch-size", value_name = "NMERGE")]
     pub batch_size: Option<String>,
-    /// Accepted for compatibility: PROG is not run; temporary files are
-    /// written in the engine's own format
+    /// Compress temporary files with PROG; decompress them with PROG -d
     #[arg(long = "compress-program", value_name = "PROG")]
     pub compress_program: Option<String>,
     /// Read input from the files named by NUL-terminated names in file F
@@ -197,6 +198,8 @@ struct Plan {
     header_mode: bool,
     threads: usize,
     budget: u64,
+    /// Most runs merged at once (`--batch-size`).
+    batch_size: usize,
 }
 
 fn plan(args: &Args) -> Result<Plan> {
@@ -221,6 +224,7 @@ fn plan(args: &Args) -> Result<Plan> {
             )));
         }
     }
+    let mut batch_size = DEFAULT_BATCH_SIZE;
     if let Some(b) = &args.batch_size {
         let n = count(b, "--batch-size")?;
         if n < 2 {
@@ -228,6 +232,7 @@ fn plan(args: &Args) -> Result<Plan> {
                 "invalid --batch-size argument '{b}'\nminimum --batch-size argument is '2'"
             )));
         }
+        batch_size = n;
     }
     let threads = match &args.parallel {
         Some(p) => {
@@ -266,6 +271,7 @@ fn plan(args: &Args) -> Result<Plan> {
         header_mode: args.header || args.format.has_header(),
         threads,
         budget,
+        batch_size,
     })
 }
 
@@ -380,18 +386,29 @@ pub fn run(args: Args) -> Result<i32> {
         return check(&spec, &plan, stream, mode, &name, plan.header_mode);
     }
 
-    let mut sorter = Sorter::new(
+    let mut sorter = Sorter::with_spill(
         spec.clone(),
         SortOptions {
             budget: plan.budget,
             threads: plan.threads,
             tmp_dirs: args.tmp_dirs.clone(),
         },
+        SpillOptions {
+            batch_size: plan.batch_size,
+            compress_program: args.compress_program.clone().map(Into::into),
+        },
     );
+    // Plain lines go to the engine a chunk at a time (records split and
+    // prefixes computed on its pool); header and CSV modes record by record.
+    let whole_chunks = !plan.header_mode && !plan.dialect.quoting;
     for item in stream {
         match item {
             StreamItem::Chunk(c) => {
                 progress.inc(c.data.len() as u64);
+                if whole_chunks {
+                    sorter.push_chunk(&c.data, term)?;
+                    continue;
+                }
                 // Every input's first record is its header in header mode.
                 let mut skip = plan.header_mode && c.index == 0;
                 for_each_record(&plan.dialect, &c.data, |r| {
