@@ -141,7 +141,7 @@ fn sort_side(
         }
         Load::Over(l, rest) => {
             feed_loaded(&mut f, l)?;
-            Some(rest)
+            rest
         }
         Load::Pending(source) => {
             let opts = StreamOptions::new(
