@@ -18,6 +18,9 @@ const TOKENS: [&str; 12] = [
     "a", "A", "b", "B", "ab", "aB", "Ab", "", "c", "zz", "a b", "\u{e9}",
 ];
 
+const LEADING: [&[u8]; 3] = [b" ", b"\t", b"  "];
+const BETWEEN: [&[u8]; 4] = [b" ", b"\t", b" \t ", b"  "];
+
 /// Random lines: few distinct keys (duplicates on both sides), case
 /// variants, empty keys, too few fields, blank runs and leading or
 /// trailing blanks in blank mode, a missing final terminator sometimes.
@@ -28,14 +31,16 @@ fn lines(rng: &mut Rng, n: usize, sep: Sep, eol: u8) -> Vec<u8> {
         let mut line = Vec::new();
         if let Sep::Blanks = sep {
             if rng.chance(15) {
-                line.extend_from_slice(*rng.pick(&[&b" "[..], b"\t", b"  "]));
+                let blank: &&[u8] = rng.pick(&LEADING);
+                line.extend_from_slice(blank);
             }
         }
         for f in 0..nf {
             if f > 0 {
                 match sep {
                     Sep::Blanks => {
-                        line.extend_from_slice(*rng.pick(&[&b" "[..], b"\t", b" \t ", b"  "]))
+                        let blank: &&[u8] = rng.pick(&BETWEEN);
+                        line.extend_from_slice(blank)
                     }
                     Sep::Char(c) => line.push(c),
                 }

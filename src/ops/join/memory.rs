@@ -330,16 +330,8 @@ fn hash_sorted(
     let ic = spec.ignore_case;
     let (bt, bw) = build;
     let (pt, pw) = probe;
-    let t0 = std::time::Instant::now();
-    let tm = |w: &str| {
-        if std::env::var_os("PJOIN_TIMING").is_some() {
-            eprintln!("  {w}: {:?}", t0.elapsed());
-        }
-    };
     let mut be = index(bt, spec, bw);
-    tm("build indexed");
     sort(bt, &mut be, ic);
-    tm("build sorted");
     let mut ranks: Vec<u32> = Vec::with_capacity(be.len());
     let mut firsts: Vec<u32> = Vec::new();
     for (i, e) in be.iter().enumerate() {
@@ -364,7 +356,6 @@ fn hash_sorted(
         }
     }
     let rank_key = |r: u32| bt.key(&be[firsts[r as usize] as usize]);
-    tm("map built");
     // Matches per rank: the counting sort's counts, and which build keys
     // were hit.
     let hits: Vec<AtomicU32> = (0..nranks).map(|_| AtomicU32::new(0)).collect();
@@ -411,11 +402,9 @@ fn hash_sorted(
         })
         .collect();
     drop(table);
-    tm("probed");
     let counts: Vec<u32> = hits.into_iter().map(AtomicU32::into_inner).collect();
     let pe = counting_sort(&parts, &counts);
     drop(parts);
-    tm("counting sorted");
     if !keep_build {
         let mut i = 0;
         be.retain(|_| {
@@ -533,13 +522,6 @@ pub fn join_loaded(
     res: &Resources,
     output: &mut Output,
 ) -> Result<i32> {
-    let t0 = std::time::Instant::now();
-    let tm = |w: &str| {
-        if std::env::var_os("PJOIN_TIMING").is_some() {
-            eprintln!("{w}: {:?}", t0.elapsed());
-        }
-    };
-    tm("loaded");
     let ic = spec.ignore_case;
     let mut spec = spec.clone();
     let auto = matches!(spec.layout, Layout::Auto(..));
@@ -573,7 +555,6 @@ pub fn join_loaded(
             (e1, e2)
         }
     };
-    tm("sorted");
 
     // Segment boundaries: pivots taken from the larger side, each
     // boundary the first entry (on both sides) whose key is not below
@@ -637,6 +618,5 @@ pub fn join_loaded(
             output.write_all(&bytes)?;
         }
     }
-    tm("joined");
     Ok(code)
 }

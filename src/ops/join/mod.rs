@@ -52,11 +52,11 @@ If FORMAT is the keyword 'auto', then the first line of each file determines
 the number of fields output for each line.
 
 Unsorted inputs give the output of
-  join <(sort -s -k1,1b FILE1) <(sort -s -k1,1b FILE2)
-(with -t: sort -t CHAR -s -k1,1; with -i: add -f; other fields: -kN,N).
+  join <(sort -s -k1b,1 FILE1) <(sort -s -k1b,1 FILE2)
+(with -t CHAR: sort -t CHAR -s -k1,1; with -i: -k1bf,1; join field N: -kNb,N).
 
 Examples:
-  pjoin -t$'\\t' left.tsv right.tsv      hash-free of sort: one tool, any order
+  pjoin -t$'\\t' left.tsv right.tsv      unsorted inputs: no sort needed
   pjoin -a1 -e NULL -o auto a.txt b.txt  left outer join, missing fields as NULL
   pjoin -v2 a.txt b.txt                   lines of b.txt whose key is not in a.txt
   pjoin --sorted big1 big2                stream sorted inputs in tiny memory
@@ -343,7 +343,6 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let mut output = Output::stdout();
     let streaming = args.sorted || args.check_order;
-    let t0 = std::time::Instant::now();
     let code = if streaming {
         let check = if args.check_order {
             Check::Enabled
@@ -365,8 +364,5 @@ pub fn run(args: Args) -> Result<i32> {
         pool.install(|| memory::join(&spec, [s1, s2], &res, &mut output))?
     };
     output.flush()?;
-    if std::env::var_os("PJOIN_TIMING").is_some() {
-        eprintln!("total {:?}", t0.elapsed());
-    }
     Ok(code)
 }
