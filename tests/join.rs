@@ -355,3 +355,44 @@ fn usage_errors_exit_as_gnu_join() {
         );
     }
 }
+
+#[test]
+fn tsv_and_header_columns_by_name() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(11);
+    let mut a = b"id\tx\ty\n".to_vec();
+    a.extend(lines(&mut rng, 40, Sep::Char(b'\t'), b'\n'));
+    let mut b = b"k\tid\tz\n".to_vec();
+    b.extend(lines(&mut rng, 40, Sep::Char(b'\t'), b'\n'));
+    let (a, b) = (s.file("a.tsv", &a), s.file("b.tsv", &b));
+    let want = pipeline(
+        &["--header", "-1", "1", "-2", "2", "-a", "1"],
+        Sep::Char(b'\t'),
+        &a,
+        &b,
+    );
+    for named in [
+        &["--tsv", "-1", "id", "-2", "id"][..],
+        &["--tsv", "-j", "id"],
+        &["-H", "-t", "\t", "-1", "1", "-2", "id"],
+    ] {
+        let mut args = named.to_vec();
+        args.extend(["-a", "1", a.as_str(), b.as_str()]);
+        let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+        assert_same(&format!("{args:?}"), &got, &want);
+    }
+    for bad in [
+        &["--tsv", "-j", "nosuch"][..],
+        &["--tsv", "-1", "x", "-1", "id"],
+        &["--csv"],
+        &["-1", "id"],
+    ] {
+        let mut args = bad.to_vec();
+        args.extend([a.as_str(), b.as_str()]);
+        let got = ours("pjoin", &args, None);
+        assert!(
+            got.code == Some(1) && got.stdout.is_empty(),
+            "{args:?}: {got:?}"
+        );
+    }
+}
