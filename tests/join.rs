@@ -14,8 +14,24 @@ enum Sep {
     Char(u8),
 }
 
-const TOKENS: [&str; 12] = [
-    "a", "A", "b", "B", "ab", "aB", "Ab", "", "c", "zz", "a b", "\u{e9}",
+// The long keys differ only past byte 16 (or in case there): they reach
+// the hash table's slow path.
+const TOKENS: [&str; 15] = [
+    "a",
+    "A",
+    "b",
+    "B",
+    "ab",
+    "aB",
+    "Ab",
+    "",
+    "c",
+    "zz",
+    "a b",
+    "\u{e9}",
+    "longkey-0123456789abcdef",
+    "longkey-0123456789abcdeF",
+    "longkey-0123456789abcdefg",
 ];
 
 const LEADING: [&[u8]; 3] = [b" ", b"\t", b"  "];
