@@ -1,22 +1,26 @@
-//! The in-memory path: both inputs are loaded (chunk buffers, kept
-//! whole), each line gets an index entry (its place, its key's place and
-//! an 8-byte key prefix) parsed on all threads, each side's index is
-//! stably sorted by key (rayon's parallel merge sort), and the sorted
-//! indexes are joined by [`merge::merge_join`] — the same loop as the
-//! streaming path, so the output is GNU's by construction.
+//! The in-memory path: both inputs are loaded (plain files that fit are
+//! mmapped; others read into chunk buffers kept whole), lines are indexed
+//! (place, key place, 8-byte key prefix) on all threads, each side is put
+//! in stable key order, and the sorted indexes are joined by
+//! [`merge::merge_join`] — the same loop as the streaming path, so the
+//! output is GNU's by construction.
+//!
+//! Key order, two ways:
+//! - the hash path ([`hash_sorted`]), when one side's unpaired lines are
+//!   not printed: the other side is sorted, its distinct keys ranked and
+//!   put in a [`KeyTable`]; the first side is probed on all threads, its
+//!   unmatched lines dropped, its matched lines counting-sorted by rank;
+//! - otherwise (`-a1 -a2`, `-o auto`) both sides are comparison-sorted
+//!   (rayon's stable parallel merge sort, prefix first).
 //!
 //! To use every core for the join itself, the sorted indexes are cut at
 //! key boundaries into segments (a key never straddles two), joined in
-//! parallel, a wave of `threads` segments at a time, and written in
+//! parallel, a wave of 2×threads segments at a time, and written in
 //! order, so the output does not depend on the thread count.
 //!
-//! Sides whose unpaired lines are not printed (no `-a`/`-v` for them) are
-//! first filtered to the keys the other side has: an inner join then
-//! sorts only the lines that will be printed.
-//!
-//! Loading stops as soon as the inputs (plus the index estimate) pass the
-//! budget; [`external`] then takes the loaded chunks and the rest of the
-//! stream.
+//! Loading stops as soon as the inputs (plus 48 bytes a line for the
+//! index and the sort's scratch) pass the budget; [`external`] then takes
+//! the loaded chunks and the rest of the stream.
 
 use super::gnu::{compare_keys, key_prefix, Layout, Spec};
 use super::merge::{self, Check, LineSource};
