@@ -6,7 +6,7 @@
 //! output is GNU's by construction.
 //!
 //! Key order, two ways:
-//! - the hash path ([`hash_sorted`]), when one side's unpaired lines are
+//! - the hash path (`hash_sorted`), when one side's unpaired lines are
 //!   not printed: the other side is sorted, its distinct keys ranked and
 //!   put in a [`KeyTable`]; the first side is probed on all threads, its
 //!   unmatched lines dropped, its matched lines counting-sorted by rank;
