@@ -14,9 +14,28 @@ enum Sep {
     Char(u8),
 }
 
-const TOKENS: [&str; 12] = [
-    "a", "A", "b", "B", "ab", "aB", "Ab", "", "c", "zz", "a b", "\u{e9}",
+// The long keys differ only past byte 16 (or in case there): they reach
+// the hash table's slow path.
+const TOKENS: [&str; 15] = [
+    "a",
+    "A",
+    "b",
+    "B",
+    "ab",
+    "aB",
+    "Ab",
+    "",
+    "c",
+    "zz",
+    "a b",
+    "\u{e9}",
+    "longkey-0123456789abcdef",
+    "longkey-0123456789abcdeF",
+    "longkey-0123456789abcdefg",
 ];
+
+const LEADING: [&[u8]; 3] = [b" ", b"\t", b"  "];
+const BETWEEN: [&[u8]; 4] = [b" ", b"\t", b" \t ", b"  "];
 
 /// Random lines: few distinct keys (duplicates on both sides), case
 /// variants, empty keys, too few fields, blank runs and leading or
@@ -28,14 +47,16 @@ fn lines(rng: &mut Rng, n: usize, sep: Sep, eol: u8) -> Vec<u8> {
         let mut line = Vec::new();
         if let Sep::Blanks = sep {
             if rng.chance(15) {
-                line.extend_from_slice(*rng.pick(&[&b" "[..], b"\t", b"  "]));
+                let blank: &&[u8] = rng.pick(&LEADING);
+                line.extend_from_slice(blank);
             }
         }
         for f in 0..nf {
             if f > 0 {
                 match sep {
                     Sep::Blanks => {
-                        line.extend_from_slice(*rng.pick(&[&b" "[..], b"\t", b" \t ", b"  "]))
+                        let blank: &&[u8] = rng.pick(&BETWEEN);
+                        line.extend_from_slice(blank)
                     }
                     Sep::Char(c) => line.push(c),
                 }
@@ -347,6 +368,47 @@ fn usage_errors_exit_as_gnu_join() {
             &format!("{args:?}"),
             &ours("pjoin", args, Some(b"")),
             &gnu("join", args, Some(b"")),
+        );
+    }
+}
+
+#[test]
+fn tsv_and_header_columns_by_name() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(11);
+    let mut a = b"id\tx\ty\n".to_vec();
+    a.extend(lines(&mut rng, 40, Sep::Char(b'\t'), b'\n'));
+    let mut b = b"k\tid\tz\n".to_vec();
+    b.extend(lines(&mut rng, 40, Sep::Char(b'\t'), b'\n'));
+    let (a, b) = (s.file("a.tsv", &a), s.file("b.tsv", &b));
+    let want = pipeline(
+        &["--header", "-1", "1", "-2", "2", "-a", "1"],
+        Sep::Char(b'\t'),
+        &a,
+        &b,
+    );
+    for named in [
+        &["--tsv", "-1", "id", "-2", "id"][..],
+        &["--tsv", "-j", "id"],
+        &["-H", "-t", "\t", "-1", "1", "-2", "id"],
+    ] {
+        let mut args = named.to_vec();
+        args.extend(["-a", "1", a.as_str(), b.as_str()]);
+        let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+        assert_same(&format!("{args:?}"), &got, &want);
+    }
+    for bad in [
+        &["--tsv", "-j", "nosuch"][..],
+        &["--tsv", "-1", "x", "-1", "id"],
+        &["--csv"],
+        &["-1", "id"],
+    ] {
+        let mut args = bad.to_vec();
+        args.extend([a.as_str(), b.as_str()]);
+        let got = ours("pjoin", &args, None);
+        assert!(
+            got.code == Some(1) && got.stdout.is_empty(),
+            "{args:?}: {got:?}"
         );
     }
 }

@@ -141,7 +141,7 @@ fn sort_side(
         }
         Load::Over(l, rest) => {
             feed_loaded(&mut f, l)?;
-            Some(rest)
+            rest
         }
         Load::Pending(source) => {
             let opts = StreamOptions::new(
@@ -184,8 +184,13 @@ fn feed_loaded(f: &mut Feeder, l: super::memory::Loaded) -> Result<()> {
 pub fn join(spec: &Spec, loads: [Load; 2], res: &Resources, output: &mut Output) -> Result<i32> {
     let half = (res.budget / 2).max(1);
     let [l1, l2] = loads;
-    let a = sort_side(spec, l1, 1, res, half)?;
-    let b = sort_side(spec, l2, 2, res, half)?;
+    // Both sides sort at once (each within half the budget): reading,
+    // parsing and spilling one overlaps the other's.
+    let (a, b) = rayon::join(
+        || sort_side(spec, l1, 1, res, half),
+        || sort_side(spec, l2, 2, res, half),
+    );
+    let (a, b) = (a?, b?);
     merge::merge_join(spec, Check::Disabled, a, b, true, &mut |bytes| {
         output.write_all(bytes)
     })

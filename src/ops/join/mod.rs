@@ -52,11 +52,11 @@ If FORMAT is the keyword 'auto', then the first line of each file determines
 the number of fields output for each line.
 
 Unsorted inputs give the output of
-  join <(sort -s -k1,1b FILE1) <(sort -s -k1,1b FILE2)
-(with -t: sort -t CHAR -s -k1,1; with -i: add -f; other fields: -kN,N).
+  join <(sort -s -k1b,1 FILE1) <(sort -s -k1b,1 FILE2)
+(with -t CHAR: sort -t CHAR -s -k1,1; with -i: -k1bf,1; join field N: -kNb,N).
 
 Examples:
-  pjoin -t$'\\t' left.tsv right.tsv      hash-free of sort: one tool, any order
+  pjoin -t$'\\t' left.tsv right.tsv      unsorted inputs: no sort needed
   pjoin -a1 -e NULL -o auto a.txt b.txt  left outer join, missing fields as NULL
   pjoin -v2 a.txt b.txt                   lines of b.txt whose key is not in a.txt
   pjoin --sorted big1 big2                stream sorted inputs in tiny memory
@@ -101,9 +101,15 @@ pub struct Args {
     #[arg(long = "nocheck-order")]
     pub nocheck_order: bool,
     /// Treat the first line in each file as field headers, print them
-    /// without trying to pair them
-    #[arg(long)]
+    /// without trying to pair them; -1, -2 and -j may then name a column
+    #[arg(short = 'H', long)]
     pub header: bool,
+    /// Tab-separated input with a header row (-t TAB -H)
+    #[arg(long)]
+    pub tsv: bool,
+    /// RFC 4180 CSV input (not supported yet: rejected)
+    #[arg(long)]
+    pub csv: bool,
     /// Line delimiter is NUL, not newline
     #[arg(short = 'z', long = "zero-terminated")]
     pub zero_terminated: bool,
@@ -223,8 +229,33 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         tab = Some(c);
         sep = Separator::Char(c);
     }
-    let k1: Vec<&String> = args.field1.iter().chain(&args.field).collect();
-    let k2: Vec<&String> = args.field2.iter().chain(&args.field).collect();
+    if args.csv {
+        return Err(Error::usage(
+            "--csv is not supported yet; for TSV use --tsv, for plain delimited input -t CHAR -H",
+        ));
+    }
+    if args.tsv {
+        if tab.is_some_and(|t| t != b'\t') {
+            return Err(Error::usage("incompatible tabs"));
+        }
+        sep = Separator::Char(b'\t');
+    }
+    let header = args.header || args.tsv;
+    // With a header row, a join field that is not a number names a
+    // column; run() resolves it against the header lines.
+    let numeric = |v: &&String| !header || v.bytes().all(|b| b.is_ascii_digit());
+    let k1: Vec<&String> = args
+        .field1
+        .iter()
+        .chain(&args.field)
+        .filter(numeric)
+        .collect();
+    let k2: Vec<&String> = args
+        .field2
+        .iter()
+        .chain(&args.field)
+        .filter(numeric)
+        .collect();
     let key1 = pick_field(&k1)?.unwrap_or(0);
     let key2 = pick_field(&k2)?.unwrap_or(0);
     let mut list = Vec::new();
@@ -254,7 +285,7 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         pairables,
         empty: empty.map(|e| e.as_bytes().to_vec()),
         layout,
-        header: args.header,
+        header,
     })
 }
 
@@ -329,9 +360,80 @@ pub struct Resources {
     pub tmp_dirs: Vec<PathBuf>,
 }
 
+/// Resolves join fields given as column names (`-1 id`, `-j id` with
+/// `-H`/`--tsv`) against each file's header line.
+fn resolve_names(args: &Args, spec: &mut Spec, sources: &[Source; 2]) -> Result<()> {
+    if !spec.header {
+        return Ok(());
+    }
+    for which in [1u8, 2] {
+        let own = if which == 1 {
+            &args.field1
+        } else {
+            &args.field2
+        };
+        let names: Vec<&String> = own
+            .iter()
+            .chain(&args.field)
+            .filter(|v| !v.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let source = &sources[which as usize - 1];
+        if *source == Source::Stdin {
+            return Err(Error::usage(
+                "a join field named by its column needs a file, not standard input",
+            ));
+        }
+        let mut line = Vec::new();
+        FileLines::open(source, spec.eol)?.read_line(&mut line)?;
+        let mut fields = Vec::new();
+        spec.split(&line, &mut fields);
+        let numbered: Vec<&String> = own
+            .iter()
+            .chain(&args.field)
+            .filter(|v| v.bytes().all(|b| b.is_ascii_digit()))
+            .collect();
+        let mut got = pick_field(&numbered)?;
+        for name in names {
+            if name.contains(',') {
+                return Err(Error::usage(format!(
+                    "several join fields ('{name}') are not supported yet"
+                )));
+            }
+            let Some(i) = fields
+                .iter()
+                .position(|r| &line[r.start as usize..r.end as usize] == name.as_bytes())
+            else {
+                return Err(Error::usage(format!(
+                    "no column '{name}' in the header of {}",
+                    source.name()
+                )));
+            };
+            if let Some(g) = got.filter(|&g| g != i) {
+                return Err(Error::usage(format!(
+                    "incompatible join fields {}, {}",
+                    g + 1,
+                    i + 1
+                )));
+            }
+            got = Some(i);
+        }
+        let key = got.unwrap_or(0);
+        if which == 1 {
+            spec.key1 = key;
+        } else {
+            spec.key2 = key;
+        }
+    }
+    Ok(())
+}
+
 pub fn run(args: Args) -> Result<i32> {
-    let spec = spec_of(&args)?;
+    let mut spec = spec_of(&args)?;
     let [s1, s2] = sources(&args)?;
+    resolve_names(&args, &mut spec, &[s1.clone(), s2.clone()])?;
     let budget = match &args.buffer_size {
         Some(s) => cli::size::parse(s)?,
         None => crate::shuffle::default_budget(),
@@ -343,7 +445,6 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let mut output = Output::stdout();
     let streaming = args.sorted || args.check_order;
-    let t0 = std::time::Instant::now();
     let code = if streaming {
         let check = if args.check_order {
             Check::Enabled
@@ -365,8 +466,5 @@ pub fn run(args: Args) -> Result<i32> {
         pool.install(|| memory::join(&spec, [s1, s2], &res, &mut output))?
     };
     output.flush()?;
-    if std::env::var_os("PJOIN_TIMING").is_some() {
-        eprintln!("total {:?}", t0.elapsed());
-    }
     Ok(code)
 }
