@@ -118,7 +118,16 @@ impl Table {
     }
 
     fn group_cost(&self, key_len: usize) -> usize {
-        key_len + GROUP_OVERHEAD + self.kinds.len() * std::mem::size_of::<State>()
+        key_len + GROUP_OVERHEAD
+    }
+
+    /// Estimated bytes held: keys and state heaps as counted, plus the
+    /// tables' capacities (which run up to twice their length).
+    pub fn memory(&self) -> usize {
+        self.bytes
+            + self.index.capacity() * (std::mem::size_of::<Box<[u8]>>() + 8)
+            + self.states.capacity() * std::mem::size_of::<State>()
+            + self.firsts.capacity() * std::mem::size_of::<Line>()
     }
 
     /// Combines a later partial table into this one.
@@ -163,14 +172,11 @@ impl Table {
         }
     }
 
-    /// Keys and group numbers sorted by key.
-    pub fn sorted(&self) -> Vec<(&[u8], usize)> {
-        let mut v: Vec<(&[u8], usize)> = self
-            .index
-            .iter()
-            .map(|(k, &g)| (&k[..], g as usize))
-            .collect();
-        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    /// Takes the keys out (moved, not copied) with their group numbers,
+    /// sorted by key; the states stay for finishing.
+    pub fn take_sorted(&mut self) -> Vec<(Box<[u8]>, u32)> {
+        let mut v: Vec<(Box<[u8]>, u32)> = std::mem::take(&mut self.index).into_iter().collect();
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         v
     }
 
@@ -274,15 +280,11 @@ pub fn finish_spilled(
         while reader.next_into(&mut rec)? {
             t.absorb_record(&rec)?;
         }
-        let order: Vec<(Vec<u8>, usize)> = t
-            .sorted()
-            .into_iter()
-            .map(|(k, g)| (k.to_vec(), g))
-            .collect();
+        let order = t.take_sorted();
         let mut w = SpillWriter::create(&tmp, "run")?;
         for (k, g) in order {
             line.clear();
-            emit(&mut t, &k, g, &mut line);
+            emit(&mut t, &k, g as usize, &mut line);
             rec.clear();
             put_bytes(&mut rec, &k);
             rec.extend_from_slice(&line);
