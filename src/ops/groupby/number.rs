@@ -836,20 +836,10 @@ fn scaled_round(hi: f64, lo: f64, scale: i32) -> Option<u64> {
     }
     let f = mh.floor();
     let mut i = f as u64;
-    let mut frac = (mh - f) + ml;
-    if frac < 0.0 {
-        if i == 0 {
-            frac = 0.0;
-        } else {
-            i -= 1;
-            frac += 1.0;
-        }
-    }
-    if frac >= 1.0 {
-        i += 1;
-        frac -= 1.0;
-    }
-    if frac > 0.5 || (frac == 0.5 && i % 2 == 1) {
+    // The fraction is (mh - f) + ml; compare it with one half without
+    // rounding ml away: mh - f and its difference from 0.5 are exact.
+    let d = ((mh - f) - 0.5) + ml;
+    if d > 0.0 || (d == 0.0 && i % 2 == 1) {
         i += 1;
     }
     Some(i)
@@ -1027,7 +1017,8 @@ mod tests {
         assert_eq!(w("%.14g", 1e-7, 1e-30), "1e-07");
         assert_eq!(w("%.14g", 99999999999999.5, 1e-3), "1e+14");
         assert_eq!(w("%.3f", 0.0625, 1e-20), "0.063");
-        assert_eq!(w("%.3e", 12345.0, 1e-9), "1.234e+04");
+        assert_eq!(w("%.3e", 12345.0, 1e-9), "1.235e+04");
+        assert_eq!(w("%.3e", 12345.0, -1e-9), "1.234e+04");
         assert_eq!(w("%.14g", 0.15, 1e-18), "0.15");
     }
 
