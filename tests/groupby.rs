@@ -177,6 +177,8 @@ fn options_match_datamash() {
     };
     let cases: Vec<(Vec<&str>, &Vec<u8>)> = vec![
         (vec!["-g1", "--header-out", "sum", "3", "mean", "4"], &data),
+        (vec!["sum", "3", "mean", "4", "collapse", "1"], &data),
+        (vec!["--header-out", "count", "1", "median", "3"], &data),
         (
             vec!["--header-in", "-g1", "sum", "3", "count", "4"],
             &with_header,

@@ -75,9 +75,10 @@ Examples:
     override_usage = "pgroupby [OPTIONS] -g COLS OP COLS [OP COLS]... [FILE]..."
 )]
 pub struct Args {
-    /// Group by these columns (numbers, ranges or names)
+    /// Group by these columns (numbers, ranges or names); without -g the
+    /// whole input is one group, as in datamash
     #[arg(short = 'g', long = "group", value_name = "COLS")]
-    pub group: String,
+    pub group: Option<String>,
     /// Accepted for datamash compatibility: output is always sorted by key
     #[arg(short = 's', long = "sort")]
     pub sort: bool,
@@ -456,7 +457,9 @@ pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
         let ord = base | (chunk.offset + rec.start as u64);
         let line = if spec.track { Some(body) } else { None };
         let field = |k: usize| &data[ranges[k].clone()];
-        let g = if !multi && !spec.fold && !(csv && field(spec.keys[0]).first() == Some(&b'"')) {
+        let g = if spec.keys.is_empty() {
+            t.group(b"", || line.map(|l| (ord, l.into())))
+        } else if !multi && !spec.fold && !(csv && field(spec.keys[0]).first() == Some(&b'"')) {
             t.group(field(spec.keys[0]), || line.map(|l| (ord, l.into())))
         } else {
             key.clear();
@@ -621,7 +624,7 @@ fn emit(p: &Printer, spec: &Spec, t: &mut Table, key: &[u8], g: usize, line: &mu
                 line.push(p.delim);
             }
         }
-    } else {
+    } else if !spec.keys.is_empty() {
         for f in key_fields(key, p.multi) {
             p.field(line, &f);
             line.push(p.delim);
@@ -758,7 +761,10 @@ pub fn run(args: Args) -> Result<i32> {
         }
         columns(cols, header.as_ref())
     };
-    let keys = resolve(&args.group)?;
+    let keys = match &args.group {
+        Some(g) => resolve(g)?,
+        None => Vec::new(),
+    };
     let mut op_list = Vec::new();
     for (kind, name, cols) in &op_words {
         for f in resolve(cols)? {
