@@ -100,7 +100,7 @@ pub struct Args {
     /// Same as --header-in --header-out
     #[arg(short = 'H', long = "headers")]
     pub headers: bool,
-    /// Skip NA, N/A and NaN values (any case)
+    /// Skip NA, N/A and NaN values (any case) and empty fields
     #[arg(long)]
     pub narm: bool,
     /// Round numeric output to N decimal places
