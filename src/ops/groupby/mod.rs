@@ -459,7 +459,7 @@ pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
         let field = |k: usize| &data[ranges[k].clone()];
         let g = if spec.keys.is_empty() {
             t.group(b"", || line.map(|l| (ord, l.into())))
-        } else if !multi && !spec.fold && !(csv && field(spec.keys[0]).first() == Some(&b'"')) {
+        } else if !(multi || spec.fold || csv && field(spec.keys[0]).first() == Some(&b'"')) {
             t.group(field(spec.keys[0]), || line.map(|l| (ord, l.into())))
         } else {
             key.clear();
