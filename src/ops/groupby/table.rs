@@ -217,14 +217,32 @@ impl Table {
             0 => None,
             _ => Some((r.u64().ok_or_else(bad)?, r.bytes().ok_or_else(bad)?.into())),
         };
-        let mut one = Table::new_kinds(self.kinds.clone());
-        let mut first = Some(first);
-        let g = one.group(key, || first.take().flatten());
         let nops = self.kinds.len();
-        for i in 0..nops {
-            one.states[g * nops + i] = State::decode(self.kinds[i], &mut r).ok_or_else(bad)?;
+        match self.index.get(key) {
+            Some(&g) => {
+                let g = g as usize;
+                for i in 0..nops {
+                    let later = State::decode(self.kinds[i], &mut r).ok_or_else(bad)?;
+                    let st = &mut self.states[g * nops + i];
+                    let before = st.heap_size();
+                    st.merge(self.kinds[i], later);
+                    self.bytes += st.heap_size().saturating_sub(before);
+                }
+            }
+            None => {
+                let g = self.firsts.len();
+                let mut cost = self.group_cost(key.len());
+                cost += first.as_ref().map_or(0, |(_, l)| l.len());
+                for i in 0..nops {
+                    let st = State::decode(self.kinds[i], &mut r).ok_or_else(bad)?;
+                    cost += st.heap_size();
+                    self.states.push(st);
+                }
+                self.bytes += cost;
+                self.firsts.push(first);
+                self.index.insert(key.into(), g as u32);
+            }
         }
-        self.absorb(one);
         Ok(())
     }
 
