@@ -153,10 +153,27 @@ pub fn is_na(s: &[u8]) -> bool {
 
 /// Exact sum of `f64` values (see the module doc). NaN and infinities are
 /// counted apart; the sum of `+inf` and `-inf` is `-nan`, as x87 gives.
+/// An `i128` stored as two `u64`s (8-byte alignment).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Small([u64; 2]);
+
+impl Small {
+    #[inline]
+    fn get(self) -> i128 {
+        ((i128::from(self.0[1] as i64)) << 64) | i128::from(self.0[0])
+    }
+    #[inline]
+    fn of(v: i128) -> Small {
+        Small([v as u64, (v >> 64) as u64])
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExactSum {
-    /// The sum is `small * 2^exp` while `big` is `None`.
-    small: i128,
+    /// The sum is `small * 2^exp` while `big` is `None`; an `i128` kept as
+    /// two words so the struct is 8-aligned (32 bytes, not 48: one state
+    /// per group and operation, so it counts against the budget).
+    small: Small,
     exp: i32,
     big: Option<Box<BigFixed>>,
     /// Bit 0: +inf seen, bit 1: -inf seen, bit 2: nan seen.
@@ -193,8 +210,9 @@ impl ExactSum {
             b.add(m, e);
             return;
         }
-        if self.small == 0 {
-            self.small = m;
+        let small = self.small.get();
+        if small == 0 {
+            self.small = Small::of(m);
             self.exp = e;
             return;
         }
@@ -203,27 +221,27 @@ impl ExactSum {
             if shift < 127 {
                 let spare = m.unsigned_abs().leading_zeros();
                 if shift + 1 < spare {
-                    if let Some(s) = self.small.checked_add(m << shift) {
-                        self.small = s;
+                    if let Some(s) = small.checked_add(m << shift) {
+                        self.small = Small::of(s);
                         return;
                     }
                 }
             }
         } else {
             let shift = (self.exp - e) as u32;
-            let spare = self.small.unsigned_abs().leading_zeros();
+            let spare = small.unsigned_abs().leading_zeros();
             if shift + 1 < spare {
-                if let Some(s) = (self.small << shift).checked_add(m) {
-                    self.small = s;
+                if let Some(s) = (small << shift).checked_add(m) {
+                    self.small = Small::of(s);
                     self.exp = e;
                     return;
                 }
             }
         }
         let mut b = BigFixed::default();
-        b.add(self.small, self.exp);
+        b.add(small, self.exp);
         b.add(m, e);
-        self.small = 0;
+        self.small = Small::default();
         self.big = Some(Box::new(b));
     }
 
@@ -231,7 +249,7 @@ impl ExactSum {
     pub fn merge(&mut self, other: &ExactSum) {
         self.special |= other.special;
         match &other.big {
-            None => self.add_scaled(other.small, other.exp),
+            None => self.add_scaled(other.small.get(), other.exp),
             Some(b) => {
                 for (i, &limb) in b.limbs.iter().enumerate() {
                     let last = i + 1 == b.limbs.len();
@@ -256,7 +274,7 @@ impl ExactSum {
             _ => return f64::NEG_INFINITY,
         }
         match &self.big {
-            None => round_i128(self.small, self.exp),
+            None => round_i128(self.small.get(), self.exp),
             Some(b) => b.to_f64(),
         }
     }
@@ -278,7 +296,7 @@ impl ExactSum {
         match &self.big {
             None => {
                 out.push(0);
-                out.extend_from_slice(&self.small.to_le_bytes());
+                out.extend_from_slice(&self.small.get().to_le_bytes());
                 out.extend_from_slice(&self.exp.to_le_bytes());
             }
             Some(b) => {
@@ -296,7 +314,7 @@ impl ExactSum {
         let special = r.u8()?;
         match r.u8()? {
             0 => {
-                let small = i128::from_le_bytes(r.take(16)?.try_into().ok()?);
+                let small = Small::of(i128::from_le_bytes(r.take(16)?.try_into().ok()?));
                 let exp = r.i32()?;
                 Some(ExactSum {
                     small,
@@ -313,7 +331,7 @@ impl ExactSum {
                     limbs.push(u64::from_le_bytes(r.take(8)?.try_into().ok()?));
                 }
                 Some(ExactSum {
-                    small: 0,
+                    small: Small::default(),
                     exp: 0,
                     big: Some(Box::new(BigFixed { limbs, exp })),
                     special,
@@ -818,20 +836,10 @@ fn scaled_round(hi: f64, lo: f64, scale: i32) -> Option<u64> {
     }
     let f = mh.floor();
     let mut i = f as u64;
-    let mut frac = (mh - f) + ml;
-    if frac < 0.0 {
-        if i == 0 {
-            frac = 0.0;
-        } else {
-            i -= 1;
-            frac += 1.0;
-        }
-    }
-    if frac >= 1.0 {
-        i += 1;
-        frac -= 1.0;
-    }
-    if frac > 0.5 || (frac == 0.5 && i % 2 == 1) {
+    // The fraction is (mh - f) + ml; compare it with one half without
+    // rounding ml away: mh - f and its difference from 0.5 are exact.
+    let d = ((mh - f) - 0.5) + ml;
+    if d > 0.0 || (d == 0.0 && i % 2 == 1) {
         i += 1;
     }
     Some(i)
@@ -1009,7 +1017,8 @@ mod tests {
         assert_eq!(w("%.14g", 1e-7, 1e-30), "1e-07");
         assert_eq!(w("%.14g", 99999999999999.5, 1e-3), "1e+14");
         assert_eq!(w("%.3f", 0.0625, 1e-20), "0.063");
-        assert_eq!(w("%.3e", 12345.0, 1e-9), "1.234e+04");
+        assert_eq!(w("%.3e", 12345.0, 1e-9), "1.235e+04");
+        assert_eq!(w("%.3e", 12345.0, -1e-9), "1.234e+04");
         assert_eq!(w("%.14g", 0.15, 1e-18), "0.15");
     }
 

@@ -208,10 +208,10 @@ pub enum State {
         lo: f64,
         hi: f64,
     },
+    /// Σx and Σx², boxed: the largest variant sets every state's size.
     Var {
         n: u64,
-        s: ExactSum,
-        q: ExactSum,
+        sq: Box<[ExactSum; 2]>,
     },
     Values(Vec<f64>),
     /// first, last, rand: the value, its ordinal, its line.
@@ -259,8 +259,7 @@ impl State {
             },
             Kind::PStdev | Kind::SStdev | Kind::PVar | Kind::SVar => State::Var {
                 n: 0,
-                s: ExactSum::default(),
-                q: ExactSum::default(),
+                sq: Box::default(),
             },
             Kind::First | Kind::Last | Kind::Rand => State::Pick {
                 n: 0,
@@ -326,10 +325,10 @@ impl State {
                     }
                 }
             }
-            State::Var { n, s, q } => {
+            State::Var { n, sq } => {
                 *n += 1;
-                s.add(x);
-                add_square(q, x);
+                sq[0].add(x);
+                add_square(&mut sq[1], x);
             }
             State::Values(v) => v.push(x),
             State::Pick {
@@ -417,17 +416,10 @@ impl State {
                 }
                 *n += n2;
             }
-            (
-                State::Var { n, s, q },
-                State::Var {
-                    n: n2,
-                    s: s2,
-                    q: q2,
-                },
-            ) => {
+            (State::Var { n, sq }, State::Var { n: n2, sq: sq2 }) => {
                 *n += n2;
-                s.merge(&s2);
-                q.merge(&q2);
+                sq[0].merge(&sq2[0]);
+                sq[1].merge(&sq2[1]);
             }
             (State::Values(a), State::Values(b)) => a.extend_from_slice(&b),
             (
@@ -472,7 +464,8 @@ impl State {
                 value.len() + line.as_ref().map_or(0, |(_, l)| l.len())
             }
             State::Ext { line, .. } => line.as_ref().map_or(0, |(_, l)| l.len()),
-            State::Sum { .. } | State::Var { .. } => 0,
+            State::Var { .. } => 2 * std::mem::size_of::<ExactSum>(),
+            State::Sum { .. } => 0,
             _ => 0,
         }
     }
@@ -534,7 +527,8 @@ impl State {
                     r.double_double()
                 }
             }
-            State::Var { n, s, q } => {
+            State::Var { n, sq } => {
+                let (s, q) = (&sq[0], &sq[1]);
                 let df = u64::from(matches!(kind, Kind::SStdev | Kind::SVar));
                 if *n == df {
                     nan
@@ -621,10 +615,10 @@ impl State {
                 out.extend_from_slice(&lo.to_bits().to_le_bytes());
                 out.extend_from_slice(&hi.to_bits().to_le_bytes());
             }
-            State::Var { n, s, q } => {
+            State::Var { n, sq } => {
                 out.extend_from_slice(&n.to_le_bytes());
-                s.encode(out);
-                q.encode(out);
+                sq[0].encode(out);
+                sq[1].encode(out);
             }
             State::Values(v) => {
                 out.extend_from_slice(&(v.len() as u64).to_le_bytes());
@@ -688,8 +682,7 @@ impl State {
             }
             State::Var { .. } => State::Var {
                 n: r.u64()?,
-                s: ExactSum::decode(r)?,
-                q: ExactSum::decode(r)?,
+                sq: Box::new([ExactSum::decode(r)?, ExactSum::decode(r)?]),
             },
             State::Values(_) => {
                 let n = r.u64()? as usize;
