@@ -271,3 +271,37 @@ fn progress_only_when_asked_off_a_terminal() {
         shown.stderr
     );
 }
+
+/// A pipe that pauses: the records read so far come out at once, before
+/// the input ends (`tail -f log | pcat`, `| pgrep --line-buffered`).
+#[test]
+fn a_pausing_pipe_streams() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    for (tool, args) in [
+        ("pcat", vec![]),
+        ("pgrep", vec!["--line-buffered", "ERROR"]),
+    ] {
+        let mut child = Command::new(bin(tool))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"ERROR first\n").unwrap();
+        stdin.flush().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        // stdin is still open: the line must arrive without an EOF.
+        let got = rx.recv_timeout(std::time::Duration::from_secs(20));
+        drop(stdin);
+        let _ = child.wait();
+        assert_eq!(got.as_deref(), Ok("ERROR first\n"), "{tool}");
+    }
+}

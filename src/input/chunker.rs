@@ -81,6 +81,9 @@ pub struct Chunk {
     pub data: Vec<u8>,
     /// True for the last chunk of its source.
     pub last: bool,
+    /// True when the input paused after this chunk (a pipe with nothing
+    /// more ready): a consumer holding data back should pass it on now.
+    pub paused: bool,
     /// Where `data`'s buffer goes back for reuse when the chunk is dropped.
     pub pool: Option<crossbeam_channel::Sender<Vec<u8>>>,
 }
@@ -228,7 +231,7 @@ impl<R: Read> Chunker<R> {
                 if buf.is_empty() {
                     return Ok(None);
                 }
-                return Ok(Some(self.emit(buf, true)));
+                return Ok(Some(self.emit(buf, true, false)));
             }
             let data = &buf[..filled];
             let found = match self.format {
@@ -241,7 +244,7 @@ impl<R: Read> Chunker<R> {
             if let Some(end) = found {
                 self.carry.extend_from_slice(&buf[end..filled]);
                 buf.truncate(end);
-                return Ok(Some(self.emit(buf, false)));
+                return Ok(Some(self.emit(buf, false, fill == Fill::Idle)));
             }
             searched = filled;
             if fill == Fill::Full {
@@ -250,8 +253,9 @@ impl<R: Read> Chunker<R> {
         }
     }
 
-    fn emit(&mut self, data: Vec<u8>, last: bool) -> Chunk {
+    fn emit(&mut self, data: Vec<u8>, last: bool, paused: bool) -> Chunk {
         let chunk = Chunk {
+            paused,
             source: self.source,
             index: self.index,
             offset: self.offset,

@@ -307,6 +307,9 @@ pub fn run(args: Args) -> Result<i32> {
                 StreamItem::Chunk(c) => {
                     progress.inc(c.data.len() as u64);
                     out.write_all(&c.data)?;
+                    // As cat, pass on what came in without holding it back
+                    // (`tail -f log | pcat`); one flush per chunk is free.
+                    out.flush()?;
                 }
                 StreamItem::Error { error, .. } => cli::warn(&error),
             }

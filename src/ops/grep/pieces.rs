@@ -121,6 +121,9 @@ pub struct Piece {
     pub offset: u64,
     /// True for the last piece of its source.
     pub last: bool,
+    /// The source paused after this piece (a quiet pipe): see
+    /// [`crate::input::Chunk::paused`].
+    pub paused: bool,
     body: Body,
 }
 
@@ -224,6 +227,7 @@ impl Iterator for Pieces {
                         source: *source,
                         offset: start as u64,
                         last: end == bytes.len(),
+                        paused: false,
                         body: Body::Mapped(map.clone(), start..end),
                     }));
                 }
@@ -233,6 +237,7 @@ impl Iterator for Pieces {
                             source: *source,
                             offset: c.offset,
                             last: c.last,
+                            paused: c.paused,
                             body: Body::Chunk(c),
                         }))
                     }

@@ -240,11 +240,14 @@ impl Printer {
                 .is_some_and(|k| c.offset + (k as u64) < FIRST_READ);
             self.file.pending_bytes += c.data().len() as u64;
             let last = c.last;
+            // A pipe that paused ends GNU's first read early too: decide on
+            // what came, so `tail -f | pgrep --line-buffered` streams.
+            let paused = c.paused;
             self.file.pending.push((c, r));
             if nul {
                 self.file.binary = true;
                 self.file.decided = true;
-            } else if self.file.pending_bytes >= FIRST_READ || last {
+            } else if self.file.pending_bytes >= FIRST_READ || last || paused {
                 self.file.decided = true;
             }
             if !self.file.decided {
