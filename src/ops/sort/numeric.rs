@@ -147,35 +147,8 @@ pub fn strnumcmp(a: &[u8], b: &[u8]) -> i32 {
                 break;
             }
         }
-        while ta == tb && digit(ta) {
-            i += 1;
-            ta = at(a, i);
-            j += 1;
-            tb = at(b, j);
-        }
-        if (ta == b'.' && !digit(tb)) || (tb == b'.' && !digit(ta)) {
-            return fraccompare(b, j, a, i);
-        }
-        let tmp = tb as i32 - ta as i32;
-        let mut log_a = 0usize;
-        while digit(ta) {
-            i += 1;
-            ta = at(a, i);
-            log_a += 1;
-        }
-        let mut log_b = 0usize;
-        while digit(tb) {
-            j += 1;
-            tb = at(b, j);
-            log_b += 1;
-        }
-        if log_a != log_b {
-            return if log_a < log_b { 1 } else { -1 };
-        }
-        if log_a == 0 {
-            return 0;
-        }
-        return tmp;
+        // Both negative: the larger magnitude is the smaller number.
+        return magnitude_cmp(b, j, a, i);
     }
     if tb == b'-' {
         loop {
@@ -220,6 +193,16 @@ pub fn strnumcmp(a: &[u8], b: &[u8]) -> i32 {
         j += 1;
         tb = at(b, j);
     }
+    magnitude_cmp(a, i, b, j)
+}
+
+/// Compares the magnitudes of two unsigned numbers starting at `a[i]` and
+/// `b[j]` (leading zeros already skipped): integer parts by length, then
+/// digit by digit, then fractions. Swapping the arguments negates it, which
+/// is how [`strnumcmp`] compares two negative numbers.
+fn magnitude_cmp(a: &[u8], mut i: usize, b: &[u8], mut j: usize) -> i32 {
+    let mut ta = at(a, i);
+    let mut tb = at(b, j);
     while ta == tb && digit(ta) {
         i += 1;
         ta = at(a, i);
