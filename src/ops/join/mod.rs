@@ -21,6 +21,7 @@
 //! join loop, a port of GNU's.
 
 pub mod external;
+pub mod general;
 pub mod gnu;
 pub mod memory;
 pub mod merge;
@@ -230,9 +231,15 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         sep = Separator::Char(c);
     }
     if args.csv {
-        return Err(Error::usage(
-            "--csv is not supported yet; for TSV use --tsv, for plain delimited input -t CHAR -H",
-        ));
+        if tab.is_some() || args.tsv {
+            return Err(Error::usage(
+                "--csv reads commas: it cannot be combined with -t or --tsv",
+            ));
+        }
+        if args.zero_terminated {
+            return Err(Error::usage("-z cannot be combined with --csv"));
+        }
+        sep = Separator::Char(b',');
     }
     if args.tsv {
         if tab.is_some_and(|t| t != b'\t') {
@@ -240,10 +247,12 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         }
         sep = Separator::Char(b'\t');
     }
-    let header = args.header || args.tsv;
+    let header = args.header || args.tsv || args.csv;
     // With a header row, a join field that is not a number names a
-    // column; run() resolves it against the header lines.
-    let numeric = |v: &&String| !header || v.bytes().all(|b| b.is_ascii_digit());
+    // column; run() resolves it against the header lines. Several join
+    // fields and --csv take the general path (general_of).
+    let many = is_general(args);
+    let numeric = |v: &&String| !many && (!header || v.bytes().all(|b| b.is_ascii_digit()));
     let k1: Vec<&String> = args
         .field1
         .iter()
@@ -287,6 +296,75 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         layout,
         header,
     })
+}
+
+/// True when the join takes the general path: `--csv`, or a join field
+/// list with several columns.
+fn is_general(args: &Args) -> bool {
+    args.csv
+        || args
+            .field1
+            .iter()
+            .chain(&args.field2)
+            .chain(&args.field)
+            .any(|v| v.contains(','))
+}
+
+/// One side's join columns on the general path: every `-1`/`-2` and `-j`
+/// value is a comma-separated list of numbers or (with a header) names;
+/// all values given for a side must be the same list.
+fn key_items(values: &[&String], header: bool) -> Result<Vec<general::KeyItem>> {
+    let mut got: Option<(Vec<general::KeyItem>, &String)> = None;
+    for v in values {
+        let items = v
+            .split(',')
+            .map(|item| {
+                if header && !item.is_empty() && !item.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(general::KeyItem::Name(item.to_string()))
+                } else {
+                    join_field(item).map(general::KeyItem::Num)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if let Some((g, first)) = &got {
+            if *g != items {
+                return Err(Error::usage(format!(
+                    "incompatible join fields '{first}', '{v}'"
+                )));
+            }
+        }
+        got = Some((items, v));
+    }
+    Ok(got.map_or_else(|| vec![general::KeyItem::Num(0)], |g| g.0))
+}
+
+/// The general path's join columns, or `None` for GNU's single-field
+/// paths.
+pub fn general_of(args: &Args, spec: &Spec) -> Result<Option<general::General>> {
+    if !is_general(args) {
+        return Ok(None);
+    }
+    let side = |own: &Vec<String>| -> Result<Vec<general::KeyItem>> {
+        let values: Vec<&String> = own.iter().chain(&args.field).collect();
+        key_items(&values, spec.header)
+    };
+    let (k1, k2) = (side(&args.field1)?, side(&args.field2)?);
+    if k1.len() != k2.len() {
+        return Err(Error::usage(format!(
+            "file 1 has {} join fields and file 2 has {}: give as many to -1 and -2",
+            k1.len(),
+            k2.len()
+        )));
+    }
+    if args.check_order {
+        return Err(Error::usage(
+            "--check-order works on one join field and plain input, not with --csv or several join fields",
+        ));
+    }
+    Ok(Some(general::General {
+        keys: [k1, k2],
+        csv: args.csv,
+    }))
 }
 
 /// The two operands as sources.
@@ -432,8 +510,11 @@ fn resolve_names(args: &Args, spec: &mut Spec, sources: &[Source; 2]) -> Result<
 
 pub fn run(args: Args) -> Result<i32> {
     let mut spec = spec_of(&args)?;
+    let many = general_of(&args, &spec)?;
     let [s1, s2] = sources(&args)?;
-    resolve_names(&args, &mut spec, &[s1.clone(), s2.clone()])?;
+    if many.is_none() {
+        resolve_names(&args, &mut spec, &[s1.clone(), s2.clone()])?;
+    }
     let budget = match &args.buffer_size {
         Some(s) => cli::size::parse(s)?,
         None => crate::shuffle::default_budget(),
@@ -445,7 +526,15 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let mut output = Output::stdout();
     let streaming = args.sorted || args.check_order;
-    let code = if streaming {
+    let code = if let Some(g) = &many {
+        // Sorted inputs give the same output through the sort, so
+        // --sorted needs no path of its own here.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(res.threads)
+            .build()
+            .map_err(|e| Error::data(format!("cannot start threads: {e}")))?;
+        pool.install(|| general::join(&spec, g, [s1, s2], &res, &mut output))?
+    } else if streaming {
         let check = if args.check_order {
             Check::Enabled
         } else if args.nocheck_order {
