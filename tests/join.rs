@@ -400,7 +400,7 @@ fn tsv_and_header_columns_by_name() {
     for bad in [
         &["--tsv", "-j", "nosuch"][..],
         &["--tsv", "-1", "x", "-1", "id"],
-        &["--csv"],
+        &["--csv", "-t", ","],
         &["-1", "id"],
     ] {
         let mut args = bad.to_vec();
@@ -410,5 +410,136 @@ fn tsv_and_header_columns_by_name() {
             got.code == Some(1) && got.stdout.is_empty(),
             "{args:?}: {got:?}"
         );
+    }
+}
+
+/// Key tokens of the several-field tests: never empty (an empty key
+/// field would be filled by `-e` in ours but not inside the oracle's
+/// concatenated field), case variants for `-i`, a blank, a UTF-8 byte.
+const KEY_TOKENS: [&str; 7] = ["a", "A", "b", "ab", "a b", "\u{e9}", "aB"];
+
+/// Lines of `nf` comma-separated fields whose fields `keys` (zero-based)
+/// are key tokens; the others are random tokens (empty ones too).
+fn keyed_lines(rng: &mut Rng, n: usize, nf: usize, keys: &[usize]) -> Vec<Vec<String>> {
+    (0..n)
+        .map(|_| {
+            (0..nf)
+                .map(|f| {
+                    if keys.contains(&f) {
+                        rng.pick(&KEY_TOKENS).to_string()
+                    } else {
+                        rng.pick(&TOKENS[..10]).replace(' ', "_")
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The oracle's input for GNU join: the key fields (in key order) cut
+/// out and prepended as one field joined by \x01, a byte below every
+/// other byte of the lines, so one field compares as the fields one by
+/// one would (a shorter field ends in \x01, below any byte of the
+/// longer).
+fn concatenated(lines: &[Vec<String>], keys: &[usize]) -> Vec<u8> {
+    let mut out = String::new();
+    for l in lines {
+        let k: Vec<&str> = keys.iter().map(|&k| l[k].as_str()).collect();
+        let mut fields = vec![k.join("\u{1}")];
+        fields.extend(
+            (0..l.len())
+                .filter(|i| !keys.contains(i))
+                .map(|i| l[i].clone()),
+        );
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn joined(lines: &[Vec<String>]) -> Vec<u8> {
+    lines
+        .iter()
+        .map(|l| l.join(",") + "\n")
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn several_join_fields_match_gnu_join_on_concatenated_keys() {
+    let s = Scratch::new();
+    // File 1 joins on fields 1 and 3, file 2 on fields 2 and 1.
+    let (k1, k2) = ([0usize, 2], [1usize, 0]);
+    // (our flags, GNU's flags on the concatenated files): file 1's field 2
+    // is its field 2 there, field 4 its field 3; file 2's field 3 is 2.
+    let cases: &[(&[&str], &[&str])] = &[
+        (&[], &[]),
+        (&["-a", "1"], &["-a", "1"]),
+        (&["-a", "1", "-a", "2"], &["-a", "1", "-a", "2"]),
+        (&["-v", "2"], &["-v", "2"]),
+        (&["-i"], &["-i"]),
+        (&["-i", "-v", "1"], &["-i", "-v", "1"]),
+        (&["-e", "X"], &["-e", "X"]),
+        (
+            &["-a", "2", "-e", "X", "-o", "auto"],
+            &["-a", "2", "-e", "X", "-o", "auto"],
+        ),
+        (
+            &["-a", "1", "-e", "N", "-o", "0,2.3,1.4,1.2"],
+            &["-a", "1", "-e", "N", "-o", "0,2.2,1.3,1.2"],
+        ),
+        (&["-H"], &["--header"]),
+    ];
+    for seed in 0..2u64 {
+        let mut rng = Rng::new(100 + seed);
+        let la = keyed_lines(&mut rng, 40, 4, &k1);
+        let lb = keyed_lines(&mut rng, 35, 3, &k2);
+        let (a, b) = (s.file("a", &joined(&la)), s.file("b", &joined(&lb)));
+        let ca = s.file("ca", &concatenated(&la, &k1));
+        let cb = s.file("cb", &concatenated(&lb, &k2));
+        for (ours_flags, gnu_flags) in cases {
+            let mut want = pipeline(gnu_flags, Sep::Char(b','), &ca, &cb);
+            for b in want.stdout.iter_mut() {
+                if *b == 1 {
+                    *b = b',';
+                }
+            }
+            for keys in [
+                &["-1", "1,3", "-2", "2,1"][..],
+                &["-2", "2,1", "-1", "1,3", "-1", "1,3"],
+            ] {
+                let mut args = vec!["-t", ","];
+                args.extend(keys);
+                args.extend(*ours_flags);
+                args.extend([a.as_str(), b.as_str()]);
+                let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+                assert_same(&format!("pjoin {args:?} (seed {seed})"), &got, &want);
+            }
+        }
+    }
+    // By name with a header, and -j for both sides.
+    let mut rng = Rng::new(7);
+    let mut la = keyed_lines(&mut rng, 30, 3, &[0, 1]);
+    let mut lb = keyed_lines(&mut rng, 30, 3, &[0, 1]);
+    let (ha, hb) = (
+        vec!["p".to_string(), "q".to_string(), "x".to_string()],
+        vec!["p".to_string(), "q".to_string(), "y".to_string()],
+    );
+    let want = {
+        let ca = s.file("ca", &concatenated(&[&[ha.clone()][..], &la].concat(), &[1, 0]));
+        let cb = s.file("cb", &concatenated(&[&[hb.clone()][..], &lb].concat(), &[1, 0]));
+        let mut w = pipeline(&["--header", "-a", "1"], Sep::Char(b','), &ca, &cb);
+        w.stdout.iter_mut().filter(|b| **b == 1).for_each(|b| *b = b',');
+        w
+    };
+    la.insert(0, ha);
+    lb.insert(0, hb);
+    let (a, b) = (s.file("a", &joined(&la)), s.file("b", &joined(&lb)));
+    for keys in [&["-j", "q,p"][..], &["-1", "2,p", "-2", "q,1"]] {
+        let mut args = vec!["-t", ",", "-H", "-a", "1"];
+        args.extend(keys);
+        args.extend([a.as_str(), b.as_str()]);
+        let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+        assert_same(&format!("pjoin {args:?}"), &got, &want);
     }
 }
