@@ -683,6 +683,9 @@ fn csv_oracle(
     out.into_bytes()
 }
 
+/// Flags, and the oracle's -a1, -a2, pairs printed, -i, -e.
+type CsvCase<'a> = (&'a [&'a str], bool, bool, bool, bool, Option<&'a str>);
+
 #[test]
 fn csv_joins_match_the_nested_loop_oracle() {
     let s = Scratch::new();
@@ -693,8 +696,7 @@ fn csv_joins_match_the_nested_loop_oracle() {
     let tmp = s.path("tmp");
     std::fs::create_dir_all(&tmp).unwrap();
     let tmp = tmp.to_string_lossy().into_owned();
-    // (flags, -a1, -a2, pairs, -i, -e)
-    let cases: &[(&[&str], bool, bool, bool, bool, Option<&str>)] = &[
+    let cases: &[CsvCase] = &[
         (&[], false, false, true, false, None),
         (&["-a", "1"], true, false, true, false, None),
         (
