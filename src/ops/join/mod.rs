@@ -14,6 +14,8 @@
 //! - [`external`]: an input overflows the budget: both are stably sorted
 //!   through [`crate::shuffle::sort::Sorter`] (spilled runs in private
 //!   temp files, removed on exit as psort's) and merge-joined as streams;
+//! - [`general`]: several join fields or `--csv`: records sorted by an
+//!   encoded composite key through the external sorter, then joined;
 //! - `--sorted` / `--check-order`: the inputs are merge-joined as they
 //!   come, with GNU's order checks ([`merge`]), in almost no memory.
 //!
@@ -49,6 +51,8 @@ When FILE1 or FILE2 (not both) is -, read standard input. Inputs may be gzip.
 FORMAT is one or more comma or blank separated specifications, each being
 'FILENUM.FIELD' or '0'. Default FORMAT outputs the join field, the remaining
 fields from FILE1, the remaining fields from FILE2, all separated by CHAR.
+With several join fields, '0' and the default output print all of them, in
+the order given (file 2's when file 1's line is missing).
 If FORMAT is the keyword 'auto', then the first line of each file determines
 the number of fields output for each line.
 
@@ -61,7 +65,10 @@ Examples:
   pjoin -a1 -e NULL -o auto a.txt b.txt  left outer join, missing fields as NULL
   pjoin -v2 a.txt b.txt                   lines of b.txt whose key is not in a.txt
   pjoin --sorted big1 big2                stream sorted inputs in tiny memory
-  pjoin -S 100M huge1.gz huge2.gz         spill to temp files past 100 MiB";
+  pjoin -S 100M huge1.gz huge2.gz         spill to temp files past 100 MiB
+  pjoin --csv -1 zone -2 name trips.csv zones.csv
+                                          CSV, join columns by name
+  pjoin -t, -1 1,3 -2 2,1 a.txt b.txt     two join fields: 0 in -o prints both";
 
 /// pjoin's command line.
 #[derive(Parser, Debug, Clone)]
@@ -79,7 +86,7 @@ pub struct Args {
     /// Ignore differences in case when comparing fields
     #[arg(short = 'i', long = "ignore-case")]
     pub ignore_case: bool,
-    /// Equivalent to '-1 FIELD -2 FIELD'
+    /// Equivalent to '-1 FIELD -2 FIELD'; FIELD may be a list (a,b)
     #[arg(short = 'j', value_name = "FIELD", action = ArgAction::Append)]
     pub field: Vec<String>,
     /// Obey FORMAT while constructing output line
@@ -88,10 +95,12 @@ pub struct Args {
     /// Use CHAR as input and output field separator
     #[arg(short = 't', value_name = "CHAR", action = ArgAction::Append, allow_hyphen_values = true)]
     pub tab: Vec<String>,
-    /// Join on this FIELD of file 1
+    /// Join on this FIELD of file 1: a number, a column name (with a
+    /// header), or a comma-separated list of them (keys compare field by
+    /// field; -2 must list as many)
     #[arg(short = '1', value_name = "FIELD", action = ArgAction::Append)]
     pub field1: Vec<String>,
-    /// Join on this FIELD of file 2
+    /// Join on this FIELD (or list of fields) of file 2
     #[arg(short = '2', value_name = "FIELD", action = ArgAction::Append)]
     pub field2: Vec<String>,
     /// Check that the input is correctly sorted, even if all input lines
@@ -108,7 +117,8 @@ pub struct Args {
     /// Tab-separated input with a header row (-t TAB -H)
     #[arg(long)]
     pub tsv: bool,
-    /// RFC 4180 CSV input (not supported yet: rejected)
+    /// RFC 4180 CSV input and output (comma, header row, quoted fields
+    /// may hold commas, quotes and newlines; keys compare unquoted)
     #[arg(long)]
     pub csv: bool,
     /// Line delimiter is NUL, not newline
