@@ -381,7 +381,8 @@ pub fn join(
     if h1.is_some() || h2.is_some() {
         p.print(h1.as_ref(), h2.as_ref());
     }
-    let (mut g1, mut g2): (Vec<Rec>, Vec<Rec>) = (Vec::new(), Vec::new());
+    // File 2's current run, and records kept for reuse.
+    let (mut g2, mut spare): (Vec<Rec>, Vec<Rec>) = (Vec::new(), Vec::new());
     while has1 && has2 {
         match c1.key.cmp(&c2.key) {
             Ordering::Less => {
@@ -397,34 +398,37 @@ pub fn join(
                 has2 = next(&mut b.sorted, &fields, &mut c2)?;
             }
             Ordering::Equal => {
-                // Gather each side's run of this key (GNU holds the same
-                // runs), then print their product in input order.
-                for (group, cur, has, sorted) in [
-                    (&mut g1, &mut c1, &mut has1, &mut a.sorted),
-                    (&mut g2, &mut c2, &mut has2, &mut b.sorted),
-                ] {
-                    group.clear();
-                    loop {
-                        let mut n = Rec::default();
-                        *has = next(sorted, &fields, &mut n)?;
-                        let same = *has && n.key == cur.key;
-                        group.push(std::mem::replace(cur, n));
-                        if !same {
-                            break;
-                        }
+                // File 2's run of this key is held (GNU holds both runs);
+                // file 1's records stream past it one at a time, so a
+                // large run on file 1's side costs no memory.
+                g2.clear();
+                loop {
+                    let mut n = spare.pop().unwrap_or_default();
+                    has2 = next(&mut b.sorted, &fields, &mut n)?;
+                    let same = has2 && n.key == c2.key;
+                    g2.push(std::mem::replace(&mut c2, n));
+                    if !same {
+                        break;
                     }
                 }
-                if spec.pairables {
-                    for r1 in &g1 {
+                let key = std::mem::take(&mut g2[0].key);
+                loop {
+                    if spec.pairables {
                         for r2 in &g2 {
-                            p.print(Some(r1), Some(r2));
+                            p.print(Some(&c1), Some(r2));
                         }
                         if p.out.len() >= 1 << 16 {
                             output.write_all(&p.out)?;
                             p.out.clear();
                         }
                     }
+                    has1 = next(&mut a.sorted, &fields, &mut c1)?;
+                    if !has1 || c1.key != key {
+                        break;
+                    }
                 }
+                g2[0].key = key;
+                spare.append(&mut g2);
             }
         }
         if p.out.len() >= 1 << 16 {
