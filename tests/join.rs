@@ -514,6 +514,12 @@ fn several_join_fields_match_gnu_join_on_concatenated_keys() {
                 args.extend([a.as_str(), b.as_str()]);
                 let got = ours_everywhere_with("pjoin", "--threads", &args, None);
                 assert_same(&format!("pjoin {args:?} (seed {seed})"), &got, &want);
+                if seed == 0 {
+                    let mut spill = vec!["-S", "1K"];
+                    spill.extend(&args);
+                    let small = ours("pjoin", &spill, None);
+                    assert_same(&format!("spilled {args:?}"), &small, &want);
+                }
             }
         }
     }
@@ -740,6 +746,15 @@ fn csv_joins_match_the_nested_loop_oracle() {
     }
     let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
     assert!(left.is_empty(), "temp files left behind: {left:?}");
+    // Names resolve on standard input too (from its header record).
+    let want = csv_oracle([&r1, &r2], [&[0], &[2]], [true, false], true, false, None);
+    let a_bytes = std::fs::read(&a).unwrap();
+    let got = ours(
+        "pjoin",
+        &["--csv", "-a", "1", "-1", "id", "-2", "ID", "-", b.as_str()],
+        Some(&a_bytes),
+    );
+    assert!(got.code == Some(0) && got.stdout == want, "stdin: {got:?}");
     for bad in [
         &["--csv", "-j", "nosuch"][..],
         &["--csv", "-1", "id,v", "-2", "ID"],
