@@ -400,7 +400,7 @@ fn tsv_and_header_columns_by_name() {
     for bad in [
         &["--tsv", "-j", "nosuch"][..],
         &["--tsv", "-1", "x", "-1", "id"],
-        &["--csv"],
+        &["--csv", "-t", ","],
         &["-1", "id"],
     ] {
         let mut args = bad.to_vec();
@@ -408,6 +408,366 @@ fn tsv_and_header_columns_by_name() {
         let got = ours("pjoin", &args, None);
         assert!(
             got.code == Some(1) && got.stdout.is_empty(),
+            "{args:?}: {got:?}"
+        );
+    }
+}
+
+/// Key tokens of the several-field tests: never empty (an empty key
+/// field would be filled by `-e` in ours but not inside the oracle's
+/// concatenated field), case variants for `-i`, a blank, a UTF-8 byte.
+const KEY_TOKENS: [&str; 7] = ["a", "A", "b", "ab", "a b", "\u{e9}", "aB"];
+
+/// Lines of `nf` comma-separated fields whose fields `keys` (zero-based)
+/// are key tokens; the others are random tokens (empty ones too).
+fn keyed_lines(rng: &mut Rng, n: usize, nf: usize, keys: &[usize]) -> Vec<Vec<String>> {
+    (0..n)
+        .map(|_| {
+            (0..nf)
+                .map(|f| {
+                    if keys.contains(&f) {
+                        rng.pick(&KEY_TOKENS).to_string()
+                    } else {
+                        rng.pick(&TOKENS[..10]).replace(' ', "_")
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The oracle's input for GNU join: the key fields (in key order) cut
+/// out and prepended as one field joined by \x01, a byte below every
+/// other byte of the lines, so one field compares as the fields one by
+/// one would (a shorter field ends in \x01, below any byte of the
+/// longer).
+fn concatenated(lines: &[Vec<String>], keys: &[usize]) -> Vec<u8> {
+    let mut out = String::new();
+    for l in lines {
+        let k: Vec<&str> = keys.iter().map(|&k| l[k].as_str()).collect();
+        let mut fields = vec![k.join("\u{1}")];
+        fields.extend(
+            (0..l.len())
+                .filter(|i| !keys.contains(i))
+                .map(|i| l[i].clone()),
+        );
+        out.push_str(&fields.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn joined(lines: &[Vec<String>]) -> Vec<u8> {
+    lines
+        .iter()
+        .map(|l| l.join(",") + "\n")
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn several_join_fields_match_gnu_join_on_concatenated_keys() {
+    let s = Scratch::new();
+    // File 1 joins on fields 1 and 3, file 2 on fields 2 and 1.
+    let (k1, k2) = ([0usize, 2], [1usize, 0]);
+    // (our flags, GNU's flags on the concatenated files): file 1's field 2
+    // is its field 2 there, field 4 its field 3; file 2's field 3 is 2.
+    let cases: &[(&[&str], &[&str])] = &[
+        (&[], &[]),
+        (&["-a", "1"], &["-a", "1"]),
+        (&["-a", "1", "-a", "2"], &["-a", "1", "-a", "2"]),
+        (&["-v", "2"], &["-v", "2"]),
+        (&["-i"], &["-i"]),
+        (&["-i", "-v", "1"], &["-i", "-v", "1"]),
+        (&["-e", "X"], &["-e", "X"]),
+        (
+            &["-a", "2", "-e", "X", "-o", "auto"],
+            &["-a", "2", "-e", "X", "-o", "auto"],
+        ),
+        (
+            &["-a", "1", "-e", "N", "-o", "0,2.3,1.4,1.2"],
+            &["-a", "1", "-e", "N", "-o", "0,2.2,1.3,1.2"],
+        ),
+        (&["-H"], &["--header"]),
+    ];
+    for seed in 0..2u64 {
+        let mut rng = Rng::new(100 + seed);
+        let la = keyed_lines(&mut rng, 40, 4, &k1);
+        let lb = keyed_lines(&mut rng, 35, 3, &k2);
+        let (a, b) = (s.file("a", &joined(&la)), s.file("b", &joined(&lb)));
+        let ca = s.file("ca", &concatenated(&la, &k1));
+        let cb = s.file("cb", &concatenated(&lb, &k2));
+        for (ours_flags, gnu_flags) in cases {
+            let mut want = pipeline(gnu_flags, Sep::Char(b','), &ca, &cb);
+            for b in want.stdout.iter_mut() {
+                if *b == 1 {
+                    *b = b',';
+                }
+            }
+            for keys in [
+                &["-1", "1,3", "-2", "2,1"][..],
+                &["-2", "2,1", "-1", "1,3", "-1", "1,3"],
+            ] {
+                let mut args = vec!["-t", ","];
+                args.extend(keys);
+                args.extend(*ours_flags);
+                args.extend([a.as_str(), b.as_str()]);
+                let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+                assert_same(&format!("pjoin {args:?} (seed {seed})"), &got, &want);
+                if seed == 0 {
+                    let mut spill = vec!["-S", "1K"];
+                    spill.extend(&args);
+                    let small = ours("pjoin", &spill, None);
+                    assert_same(&format!("spilled {args:?}"), &small, &want);
+                }
+            }
+        }
+    }
+    // By name with a header, and -j for both sides.
+    let mut rng = Rng::new(7);
+    let mut la = keyed_lines(&mut rng, 30, 3, &[0, 1]);
+    let mut lb = keyed_lines(&mut rng, 30, 3, &[0, 1]);
+    let (ha, hb) = (
+        vec!["p".to_string(), "q".to_string(), "x".to_string()],
+        vec!["p".to_string(), "q".to_string(), "y".to_string()],
+    );
+    let want = {
+        let ca = s.file(
+            "ca",
+            &concatenated(&[&[ha.clone()][..], &la].concat(), &[1, 0]),
+        );
+        let cb = s.file(
+            "cb",
+            &concatenated(&[&[hb.clone()][..], &lb].concat(), &[1, 0]),
+        );
+        let mut w = pipeline(&["--header", "-a", "1"], Sep::Char(b','), &ca, &cb);
+        w.stdout
+            .iter_mut()
+            .filter(|b| **b == 1)
+            .for_each(|b| *b = b',');
+        w
+    };
+    la.insert(0, ha);
+    lb.insert(0, hb);
+    let (a, b) = (s.file("a", &joined(&la)), s.file("b", &joined(&lb)));
+    for keys in [&["-j", "q,p"][..], &["-1", "2,p", "-2", "q,1"]] {
+        let mut args = vec!["-t", ",", "-H", "-a", "1"];
+        args.extend(keys);
+        args.extend([a.as_str(), b.as_str()]);
+        let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+        assert_same(&format!("pjoin {args:?}"), &got, &want);
+    }
+}
+
+/// CSV values with the bytes RFC 4180 quotes, case variants and an
+/// empty value.
+const CSV_VALUES: [&str; 9] = [
+    "a",
+    "A",
+    "b,c",
+    "say \"hi\"",
+    "two\nlines",
+    "",
+    "b",
+    "x\r\ny",
+    "z",
+];
+
+/// Minimal RFC 4180 quoting (the oracle's output rule).
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_string()
+    }
+}
+
+/// Random CSV rows of `nf` values, and their file bytes: values quoted
+/// when needed and sometimes when not, CRLF line ends sometimes.
+fn csv_rows(rng: &mut Rng, header: &[&str], n: usize) -> (Vec<Vec<String>>, Vec<u8>) {
+    let mut rows = vec![header.iter().map(|h| h.to_string()).collect::<Vec<_>>()];
+    for _ in 0..n {
+        rows.push(
+            (0..header.len())
+                .map(|_| rng.pick(&CSV_VALUES).to_string())
+                .collect(),
+        );
+    }
+    let mut bytes = String::new();
+    for r in &rows {
+        let f: Vec<String> = r
+            .iter()
+            .map(|v| {
+                if rng.chance(20) {
+                    format!("\"{}\"", v.replace('"', "\"\""))
+                } else {
+                    csv_field(v)
+                }
+            })
+            .collect();
+        bytes.push_str(&f.join(","));
+        bytes.push_str(if rng.chance(10) { "\r\n" } else { "\n" });
+    }
+    (rows, bytes.into_bytes())
+}
+
+/// The defined output of a CSV join, by nested loops: keys in byte order
+/// of their values field by field (upper-cased with `-i`), within a key
+/// file 1's rows × file 2's rows in input order, unpaired rows at their
+/// key's place; the header (join columns, then file 1's other columns,
+/// then file 2's) once.
+fn csv_oracle(
+    rows: [&[Vec<String>]; 2],
+    keys: [&[usize]; 2],
+    unpaired: [bool; 2],
+    pairs: bool,
+    icase: bool,
+    empty: Option<&str>,
+) -> Vec<u8> {
+    let key = |r: &Vec<String>, w: usize| -> Vec<String> {
+        keys[w]
+            .iter()
+            .map(|&k| {
+                if icase {
+                    r[k].to_ascii_uppercase()
+                } else {
+                    r[k].clone()
+                }
+            })
+            .collect()
+    };
+    let line = |r1: Option<&Vec<String>>, r2: Option<&Vec<String>>| -> String {
+        let fill = |v: &str| {
+            if v.is_empty() {
+                empty.map_or(String::new(), csv_field)
+            } else {
+                csv_field(v)
+            }
+        };
+        let mut out: Vec<String> = match (r1, r2) {
+            (Some(r), _) => keys[0].iter().map(|&k| fill(&r[k])).collect(),
+            (None, Some(r)) => keys[1].iter().map(|&k| fill(&r[k])).collect(),
+            _ => unreachable!(),
+        };
+        for (w, r) in [r1, r2].into_iter().enumerate() {
+            if let Some(r) = r {
+                out.extend(
+                    (0..r.len())
+                        .filter(|i| !keys[w].contains(i))
+                        .map(|i| fill(&r[i])),
+                );
+            }
+        }
+        out.join(",") + "\n"
+    };
+    let mut out = line(Some(&rows[0][0]), Some(&rows[1][0]));
+    let (d1, d2) = (&rows[0][1..], &rows[1][1..]);
+    let mut all: Vec<Vec<String>> = d1
+        .iter()
+        .map(|r| key(r, 0))
+        .chain(d2.iter().map(|r| key(r, 1)))
+        .collect();
+    all.sort();
+    all.dedup();
+    for k in all {
+        let m1: Vec<&Vec<String>> = d1.iter().filter(|r| key(r, 0) == k).collect();
+        let m2: Vec<&Vec<String>> = d2.iter().filter(|r| key(r, 1) == k).collect();
+        if m2.is_empty() && unpaired[0] {
+            m1.iter().for_each(|r| out.push_str(&line(Some(r), None)));
+        }
+        if m1.is_empty() && unpaired[1] {
+            m2.iter().for_each(|r| out.push_str(&line(None, Some(r))));
+        }
+        if pairs {
+            for r1 in &m1 {
+                for r2 in &m2 {
+                    out.push_str(&line(Some(r1), Some(r2)));
+                }
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+/// Flags, and the oracle's -a1, -a2, pairs printed, -i, -e.
+type CsvCase<'a> = (&'a [&'a str], bool, bool, bool, bool, Option<&'a str>);
+
+#[test]
+fn csv_joins_match_the_nested_loop_oracle() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(77);
+    let (r1, a) = csv_rows(&mut rng, &["id", "k,2", "v"], 40);
+    let (r2, b) = csv_rows(&mut rng, &["w", "K", "ID"], 35);
+    let (a, b) = (s.file("a.csv", &a), s.file("b.csv", &b));
+    let tmp = s.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let tmp = tmp.to_string_lossy().into_owned();
+    let cases: &[CsvCase] = &[
+        (&[], false, false, true, false, None),
+        (&["-a", "1"], true, false, true, false, None),
+        (
+            &["-a", "1", "-a", "2", "-e", "N,A"],
+            true,
+            true,
+            true,
+            false,
+            Some("N,A"),
+        ),
+        (&["-v", "2"], false, true, false, false, None),
+        (&["-i", "-a", "2"], false, true, true, true, None),
+    ];
+    // "k,2" is a column name that cannot be named (a comma separates
+    // names); it is used by number.
+    let key_sets: [(&[&str], &[usize], &[usize]); 3] = [
+        (&["-1", "id,2", "-2", "ID,K"], &[0, 1], &[2, 1]),
+        (&["-1", "1", "-2", "3"], &[0], &[2]),
+        (&["-1", "v,id", "-2", "2,3"], &[2, 0], &[1, 2]),
+    ];
+    for (key_args, k1, k2) in key_sets {
+        for (flags, u1, u2, pairs, icase, empty) in cases {
+            let want = csv_oracle([&r1, &r2], [k1, k2], [*u1, *u2], *pairs, *icase, *empty);
+            let mut args = vec!["--csv"];
+            args.extend(key_args);
+            args.extend(*flags);
+            args.extend([a.as_str(), b.as_str()]);
+            let got = ours_everywhere_with("pjoin", "--threads", &args, None);
+            assert_eq!(got.code, Some(0), "{args:?}: {}", got.stderr);
+            assert!(
+                got.stdout == want,
+                "pjoin {args:?}\nours:\n{}\noracle:\n{}",
+                got.stdout_str(),
+                String::from_utf8_lossy(&want)
+            );
+            let mut spill = vec!["-S", "1K", "-T", tmp.as_str()];
+            spill.extend(&args);
+            let small = ours_everywhere_with("pjoin", "--threads", &spill, None);
+            assert_same(&format!("spilled {args:?}"), &small, &got);
+        }
+    }
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(left.is_empty(), "temp files left behind: {left:?}");
+    // Names resolve on standard input too (from its header record).
+    let want = csv_oracle([&r1, &r2], [&[0], &[2]], [true, false], true, false, None);
+    let a_bytes = std::fs::read(&a).unwrap();
+    let got = ours(
+        "pjoin",
+        &["--csv", "-a", "1", "-1", "id", "-2", "ID", "-", b.as_str()],
+        Some(&a_bytes),
+    );
+    assert!(got.code == Some(0) && got.stdout == want, "stdin: {got:?}");
+    for bad in [
+        &["--csv", "-j", "nosuch"][..],
+        &["--csv", "-1", "id,v", "-2", "ID"],
+        &["--csv", "-j", "id", "--check-order"],
+        &["--csv", "-t", ";"],
+        &["--csv", "-z"],
+        &["-1", "1,2", "-2", "x,1"],
+    ] {
+        let mut args = bad.to_vec();
+        args.extend([a.as_str(), b.as_str()]);
+        let got = ours("pjoin", &args, None);
+        assert!(
+            got.code == Some(1) && got.stdout.is_empty() && got.stderr.contains("pjoin: "),
             "{args:?}: {got:?}"
         );
     }

@@ -14,6 +14,8 @@
 //! - [`external`]: an input overflows the budget: both are stably sorted
 //!   through [`crate::shuffle::sort::Sorter`] (spilled runs in private
 //!   temp files, removed on exit as psort's) and merge-joined as streams;
+//! - [`general`]: several join fields or `--csv`: records sorted by an
+//!   encoded composite key through the external sorter, then joined;
 //! - `--sorted` / `--check-order`: the inputs are merge-joined as they
 //!   come, with GNU's order checks ([`merge`]), in almost no memory.
 //!
@@ -21,6 +23,7 @@
 //! join loop, a port of GNU's.
 
 pub mod external;
+pub mod general;
 pub mod gnu;
 pub mod memory;
 pub mod merge;
@@ -48,6 +51,8 @@ When FILE1 or FILE2 (not both) is -, read standard input. Inputs may be gzip.
 FORMAT is one or more comma or blank separated specifications, each being
 'FILENUM.FIELD' or '0'. Default FORMAT outputs the join field, the remaining
 fields from FILE1, the remaining fields from FILE2, all separated by CHAR.
+With several join fields, '0' and the default output print all of them, in
+the order given (file 2's when file 1's line is missing).
 If FORMAT is the keyword 'auto', then the first line of each file determines
 the number of fields output for each line.
 
@@ -60,7 +65,10 @@ Examples:
   pjoin -a1 -e NULL -o auto a.txt b.txt  left outer join, missing fields as NULL
   pjoin -v2 a.txt b.txt                   lines of b.txt whose key is not in a.txt
   pjoin --sorted big1 big2                stream sorted inputs in tiny memory
-  pjoin -S 100M huge1.gz huge2.gz         spill to temp files past 100 MiB";
+  pjoin -S 100M huge1.gz huge2.gz         spill to temp files past 100 MiB
+  pjoin --csv -1 zone -2 name trips.csv zones.csv
+                                          CSV, join columns by name
+  pjoin -t, -1 1,3 -2 2,1 a.txt b.txt     two join fields: 0 in -o prints both";
 
 /// pjoin's command line.
 #[derive(Parser, Debug, Clone)]
@@ -78,7 +86,7 @@ pub struct Args {
     /// Ignore differences in case when comparing fields
     #[arg(short = 'i', long = "ignore-case")]
     pub ignore_case: bool,
-    /// Equivalent to '-1 FIELD -2 FIELD'
+    /// Equivalent to '-1 FIELD -2 FIELD'; FIELD may be a list (a,b)
     #[arg(short = 'j', value_name = "FIELD", action = ArgAction::Append)]
     pub field: Vec<String>,
     /// Obey FORMAT while constructing output line
@@ -87,10 +95,12 @@ pub struct Args {
     /// Use CHAR as input and output field separator
     #[arg(short = 't', value_name = "CHAR", action = ArgAction::Append, allow_hyphen_values = true)]
     pub tab: Vec<String>,
-    /// Join on this FIELD of file 1
+    /// Join on this FIELD of file 1: a number, a column name (with a
+    /// header), or a comma-separated list of them (keys compare field by
+    /// field; -2 must list as many)
     #[arg(short = '1', value_name = "FIELD", action = ArgAction::Append)]
     pub field1: Vec<String>,
-    /// Join on this FIELD of file 2
+    /// Join on this FIELD (or list of fields) of file 2
     #[arg(short = '2', value_name = "FIELD", action = ArgAction::Append)]
     pub field2: Vec<String>,
     /// Check that the input is correctly sorted, even if all input lines
@@ -107,7 +117,8 @@ pub struct Args {
     /// Tab-separated input with a header row (-t TAB -H)
     #[arg(long)]
     pub tsv: bool,
-    /// RFC 4180 CSV input (not supported yet: rejected)
+    /// RFC 4180 CSV input and output (comma, header row, quoted fields
+    /// may hold commas, quotes and newlines; keys compare unquoted)
     #[arg(long)]
     pub csv: bool,
     /// Line delimiter is NUL, not newline
@@ -230,9 +241,15 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         sep = Separator::Char(c);
     }
     if args.csv {
-        return Err(Error::usage(
-            "--csv is not supported yet; for TSV use --tsv, for plain delimited input -t CHAR -H",
-        ));
+        if tab.is_some() || args.tsv {
+            return Err(Error::usage(
+                "--csv reads commas: it cannot be combined with -t or --tsv",
+            ));
+        }
+        if args.zero_terminated {
+            return Err(Error::usage("-z cannot be combined with --csv"));
+        }
+        sep = Separator::Char(b',');
     }
     if args.tsv {
         if tab.is_some_and(|t| t != b'\t') {
@@ -240,10 +257,12 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         }
         sep = Separator::Char(b'\t');
     }
-    let header = args.header || args.tsv;
+    let header = args.header || args.tsv || args.csv;
     // With a header row, a join field that is not a number names a
-    // column; run() resolves it against the header lines.
-    let numeric = |v: &&String| !header || v.bytes().all(|b| b.is_ascii_digit());
+    // column; run() resolves it against the header lines. Several join
+    // fields and --csv take the general path (general_of).
+    let many = is_general(args);
+    let numeric = |v: &&String| !many && (!header || v.bytes().all(|b| b.is_ascii_digit()));
     let k1: Vec<&String> = args
         .field1
         .iter()
@@ -287,6 +306,75 @@ pub fn spec_of(args: &Args) -> Result<Spec> {
         layout,
         header,
     })
+}
+
+/// True when the join takes the general path: `--csv`, or a join field
+/// list with several columns.
+fn is_general(args: &Args) -> bool {
+    args.csv
+        || args
+            .field1
+            .iter()
+            .chain(&args.field2)
+            .chain(&args.field)
+            .any(|v| v.contains(','))
+}
+
+/// One side's join columns on the general path: every `-1`/`-2` and `-j`
+/// value is a comma-separated list of numbers or (with a header) names;
+/// all values given for a side must be the same list.
+fn key_items(values: &[&String], header: bool) -> Result<Vec<general::KeyItem>> {
+    let mut got: Option<(Vec<general::KeyItem>, &String)> = None;
+    for v in values {
+        let items = v
+            .split(',')
+            .map(|item| {
+                if header && !item.is_empty() && !item.bytes().all(|b| b.is_ascii_digit()) {
+                    Ok(general::KeyItem::Name(item.to_string()))
+                } else {
+                    join_field(item).map(general::KeyItem::Num)
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if let Some((g, first)) = &got {
+            if *g != items {
+                return Err(Error::usage(format!(
+                    "incompatible join fields '{first}', '{v}'"
+                )));
+            }
+        }
+        got = Some((items, v));
+    }
+    Ok(got.map_or_else(|| vec![general::KeyItem::Num(0)], |g| g.0))
+}
+
+/// The general path's join columns, or `None` for GNU's single-field
+/// paths.
+pub fn general_of(args: &Args, spec: &Spec) -> Result<Option<general::General>> {
+    if !is_general(args) {
+        return Ok(None);
+    }
+    let side = |own: &Vec<String>| -> Result<Vec<general::KeyItem>> {
+        let values: Vec<&String> = own.iter().chain(&args.field).collect();
+        key_items(&values, spec.header)
+    };
+    let (k1, k2) = (side(&args.field1)?, side(&args.field2)?);
+    if k1.len() != k2.len() {
+        return Err(Error::usage(format!(
+            "file 1 has {} join fields and file 2 has {}: give as many to -1 and -2",
+            k1.len(),
+            k2.len()
+        )));
+    }
+    if args.check_order {
+        return Err(Error::usage(
+            "--check-order works on one join field and plain input, not with --csv or several join fields",
+        ));
+    }
+    Ok(Some(general::General {
+        keys: [k1, k2],
+        csv: args.csv,
+    }))
 }
 
 /// The two operands as sources.
@@ -432,8 +520,11 @@ fn resolve_names(args: &Args, spec: &mut Spec, sources: &[Source; 2]) -> Result<
 
 pub fn run(args: Args) -> Result<i32> {
     let mut spec = spec_of(&args)?;
+    let many = general_of(&args, &spec)?;
     let [s1, s2] = sources(&args)?;
-    resolve_names(&args, &mut spec, &[s1.clone(), s2.clone()])?;
+    if many.is_none() {
+        resolve_names(&args, &mut spec, &[s1.clone(), s2.clone()])?;
+    }
     let budget = match &args.buffer_size {
         Some(s) => cli::size::parse(s)?,
         None => crate::shuffle::default_budget(),
@@ -445,7 +536,15 @@ pub fn run(args: Args) -> Result<i32> {
     };
     let mut output = Output::stdout();
     let streaming = args.sorted || args.check_order;
-    let code = if streaming {
+    let code = if let Some(g) = &many {
+        // Sorted inputs give the same output through the sort, so
+        // --sorted needs no path of its own here.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(res.threads)
+            .build()
+            .map_err(|e| Error::data(format!("cannot start threads: {e}")))?;
+        pool.install(|| general::join(&spec, g, [s1, s2], &res, &mut output))?
+    } else if streaming {
         let check = if args.check_order {
             Check::Enabled
         } else if args.nocheck_order {
