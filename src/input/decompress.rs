@@ -2,8 +2,10 @@
 //! by file extension): gzip (`1f 8b`), including multi-member files as
 //! `cat a.gz b.gz` makes them and as bgzip and pigz write them.
 //!
-//! flate2 runs on the zlib-rs backend (pure Rust, no C toolchain); the
-//! measured comparison with miniz_oxide is in BENCHMARKS.md.
+//! flate2 runs on the zlib-rs backend (pure Rust, no C toolchain). Measured
+//! on the 2-core machine, inflating the 16 trip parts (242 MB of gzip, 1 GiB
+//! out) on one thread (`pcat -j1`): zlib-rs 1.88 s, miniz_oxide (flate2's
+//! default) 2.55 s, medians of 3. zlib-ng would need cmake and a C build.
 
 use super::Source;
 use crate::error::{Error, Result};
