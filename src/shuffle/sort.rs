@@ -54,6 +54,20 @@ pub trait Compare: Send + Sync + 'static {
     fn prefix(&self, _record: &[u8]) -> u64 {
         0
     }
+
+    /// The order-keeping 8-byte "digit" at `depth` (1, 2, ...) of the
+    /// record's ordering, for records whose digits at every smaller depth
+    /// are equal (depth 0 is [`Compare::prefix`]): then `digit(a) <
+    /// digit(b)` must imply `compare(a, b) == Less` (and `>` imply
+    /// `Greater`). The flag says the digits end here: two records with
+    /// equal digits up to and including an ending one compare `Equal`
+    /// (and the other's digits end there too). `None`: no digit to give;
+    /// the engine falls back to [`Compare::compare`]. The default gives
+    /// none. [`bytes_digit`] gives the digits of a byte-wise key.
+    #[inline]
+    fn digit(&self, _record: &[u8], _depth: usize) -> Option<(u64, bool)> {
+        None
+    }
 }
 
 impl<F> Compare for F
@@ -75,6 +89,44 @@ pub fn bytes_prefix(key: &[u8]) -> u64 {
     u64::from_be_bytes(b)
 }
 
+/// The digit at `depth` of a byte-wise (memcmp) key, for
+/// [`Compare::digit`]; depth 0 is [`bytes_prefix`] (no length in it).
+/// Depth `d >= 1` holds the key's bytes `[8 + 7(d-1), 8 + 7d)`, zero-padded,
+/// in its top 7 bytes and a length byte below them: `min(len, 15)` at
+/// depth 1, `min(len, end) - start` further on. Padding alone would not do
+/// (`ab` and `ab\0` pad alike); with the length byte, equal digits mean
+/// equal padded bytes and equal lengths up to the window's end, so a
+/// shorter key orders before its extensions and the digits end (flag) at
+/// the window holding the key's end.
+#[inline]
+pub fn bytes_digit(key: &[u8], depth: usize) -> (u64, bool) {
+    if depth == 0 {
+        return (bytes_prefix(key), false);
+    }
+    let start = 8 + 7 * (depth - 1);
+    let end = start + 7;
+    let len = key.len();
+    let mut b = [0u8; 8];
+    if len > start {
+        let n = (len - start).min(7);
+        b[..n].copy_from_slice(&key[start..start + n]);
+    }
+    b[7] = if depth == 1 {
+        len.min(end) as u8
+    } else {
+        (len.min(end).saturating_sub(start)) as u8
+    };
+    (u64::from_be_bytes(b), len <= end)
+}
+
+/// How many digits ([`bytes_digit`]) a byte-wise key of `len` bytes has:
+/// at least two (depth 0 carries no length), up to the window holding its
+/// end.
+#[inline]
+pub fn bytes_digits(len: usize) -> usize {
+    1 + len.saturating_sub(8).div_ceil(7).max(1)
+}
+
 /// Whole records compared as bytes (memcmp order, as `LC_ALL=C sort`),
 /// with the byte prefix.
 #[derive(Clone, Copy, Debug, Default)]
@@ -88,6 +140,10 @@ impl Compare for Bytes {
     #[inline]
     fn prefix(&self, record: &[u8]) -> u64 {
         bytes_prefix(record)
+    }
+    #[inline]
+    fn digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {
+        Some(bytes_digit(record, depth))
     }
 }
 
@@ -109,6 +165,10 @@ impl<C: Compare> Compare for Shared<C> {
     #[inline]
     fn prefix(&self, record: &[u8]) -> u64 {
         self.0.prefix(record)
+    }
+    #[inline]
+    fn digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {
+        self.0.digit(record, depth)
     }
 }
 
@@ -455,7 +515,7 @@ fn entries_of<C: Compare>(piece: &[u8], base: usize, terminator: u8, cmp: &C) ->
 ///
 /// Two phases. First the entries are sorted on `(prefix, offset)` alone:
 /// integer comparisons, no access to the records. Then each group of
-/// entries with equal prefixes is sorted with the comparator, stably, so
+/// entries with equal prefixes is sorted by [`sort_group`], stably, so
 /// ties keep offset order. Measured on 10M lines of left.tsv by the first
 /// tab field (12-byte keys, repeated a few times each): in one
 /// comparator sort, 46% of the profile was comparisons between equal
@@ -471,11 +531,9 @@ fn sort_entries<C: Compare>(
     pool: Option<&rayon::ThreadPool>,
 ) {
     let by_prefix = |a: &Entry, b: &Entry| a.prefix.cmp(&b.prefix).then(a.off.cmp(&b.off));
-    let record = |e: &Entry| &arena[e.off as usize..(e.off + e.len) as usize];
-    let by_record = |a: &Entry, b: &Entry| cmp.compare(record(a), record(b));
     let Some(pool) = pool.filter(|_| entries.len() >= PARALLEL_MIN) else {
         entries.sort_unstable_by(by_prefix);
-        sort_groups(entries, arena, &by_record);
+        sort_groups(entries, arena, cmp);
         return;
     };
     pool.install(|| {
@@ -510,24 +568,21 @@ fn sort_entries<C: Compare>(
         }
         pieces.into_par_iter().for_each(|(p, big)| {
             if big {
-                p.par_sort_by(by_record);
+                sort_group(p, arena, cmp, 1, true);
             } else {
-                sort_groups(p, arena, &by_record);
+                sort_groups(p, arena, cmp);
             }
         });
     });
 }
 
-/// Sorts each run of equal prefixes in `entries` with `by`, stably.
+/// Sorts each run of equal prefixes in `entries` ([`sort_group`]).
 ///
 /// The records of a group sit at random places in the arena, so each
 /// first touch is a cache miss; records of groups further on are
 /// prefetched while the current group is sorted. (Without the prefetch a
 /// sort of 10M lines of left.tsv cost 13% more CPU in all.)
-fn sort_groups<F>(entries: &mut [Entry], arena: &[u8], by: &F)
-where
-    F: Fn(&Entry, &Entry) -> Ordering,
-{
+fn sort_groups<C: Compare>(entries: &mut [Entry], arena: &[u8], cmp: &C) {
     const AHEAD: usize = 32;
     let n = entries.len();
     let shared = |entries: &[Entry], i: usize| {
@@ -549,10 +604,101 @@ where
                 }
                 fetched += 1;
             }
-            entries[start..end].sort_by(by);
+            sort_group(&mut entries[start..end], arena, cmp, 1, false);
         }
         start = end;
     }
+}
+
+/// Groups of at most this many records are sorted by the comparator;
+/// larger ones by digits first ([`sort_group`]).
+const DIGIT_MIN: usize = 32;
+
+/// Deepest digit tried (a bound on the recursion for long equal keys).
+const MAX_DEPTH: usize = 64;
+
+/// Sorts `group`, entries in offset order whose digits ([`Compare::digit`])
+/// at depths below `depth` are equal, by the comparator, stably.
+///
+/// A large group is an MSD radix step on 8-byte digits: each entry's
+/// prefix is overwritten with its digit at `depth` (no longer needed: the
+/// group is already placed), the group is sorted on `(digit, offset)`
+/// with integer comparisons, and each run of equal digits recurses one
+/// depth further, unless its digits ended (its records compare equal and
+/// are in offset order). Small groups, groups past [`MAX_DEPTH`] and
+/// comparators without digits are sorted with the comparator, stably.
+/// (Whole-line sort of lines.txt, log lines sharing "2016-MM-" in groups
+/// of ~1M: comparator sorts of those groups spent 78% of the time in
+/// memcmp; see the figures in ARCHITECTURE.md.)
+fn sort_group<C: Compare>(
+    group: &mut [Entry],
+    arena: &[u8],
+    cmp: &C,
+    depth: usize,
+    parallel: bool,
+) {
+    let record = |e: &Entry| &arena[e.off as usize..(e.off + e.len) as usize];
+    let by_record = |a: &Entry, b: &Entry| cmp.compare(record(a), record(b));
+    let parallel = parallel && group.len() >= PARALLEL_MIN;
+    let fallback = |g: &mut [Entry]| {
+        if parallel {
+            g.par_sort_by(by_record)
+        } else {
+            g.sort_by(by_record)
+        }
+    };
+    if group.len() <= DIGIT_MIN || depth > MAX_DEPTH {
+        return fallback(group);
+    }
+    let set_digits = |g: &mut [Entry]| {
+        for i in 0..g.len() {
+            if let Some(f) = g.get(i + PREFETCH) {
+                prefetch(arena.as_ptr().wrapping_add(f.off as usize));
+            }
+            let e = &mut g[i];
+            match cmp.digit(record(e), depth) {
+                Some((d, _)) => e.prefix = d,
+                None => return false,
+            }
+        }
+        true
+    };
+    let by_digit = |a: &Entry, b: &Entry| a.prefix.cmp(&b.prefix).then(a.off.cmp(&b.off));
+    let ok = if parallel {
+        group
+            .par_chunks_mut(1 << 12)
+            .map(set_digits)
+            .reduce(|| true, |a, b| a && b)
+    } else {
+        set_digits(group)
+    };
+    if !ok {
+        // Still in offset order: only prefixes were overwritten.
+        return fallback(group);
+    }
+    if parallel {
+        group.par_sort_unstable_by(by_digit);
+    } else {
+        group.sort_unstable_by(by_digit);
+    }
+    let ended = |g: &[Entry]| cmp.digit(record(&g[0]), depth).is_some_and(|d| d.1);
+    let mut subs: Vec<&mut [Entry]> = Vec::new();
+    let mut rest = group;
+    while !rest.is_empty() {
+        let p = rest[0].prefix;
+        let n = 1 + rest[1..].iter().take_while(|e| e.prefix == p).count();
+        let (head, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        if n > 1 && !ended(head) {
+            if parallel {
+                subs.push(head);
+            } else {
+                sort_group(head, arena, cmp, depth + 1, false);
+            }
+        }
+        rest = tail;
+    }
+    subs.into_par_iter()
+        .for_each(|g| sort_group(g, arena, cmp, depth + 1, true));
 }
 
 /// A sorted buffer still in memory, read as a merge source.

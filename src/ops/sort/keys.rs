@@ -30,7 +30,7 @@ use super::version;
 use crate::error::{Error, Result};
 use crate::format::csv::unquote;
 use crate::format::Header;
-use crate::shuffle::sort::Compare;
+use crate::shuffle::sort::{bytes_digit, bytes_digits, Compare};
 use memchr::memchr;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -951,12 +951,98 @@ impl SortSpec {
     }
 }
 
+/// Whether the `-n` value of `s` ([`numeric_value`]) is exact for the
+/// comparison: at most 15 significant digits (after leading zeros, before
+/// trailing fraction zeros) and at most 15 leading fraction zeros, so two
+/// such keys with equal f64 values are equal numbers (distinct decimals
+/// of at most 15 digits round to distinct doubles) and compare equal.
+fn numeric_exact(s: &[u8]) -> bool {
+    let s = &s[s.iter().take_while(|&&c| numeric::is_blank(c)).count()..];
+    let s = s.strip_prefix(b"-").unwrap_or(s);
+    let int_len = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (int, rest) = s.split_at(int_len);
+    let int = &int[int.iter().take_while(|&&c| c == b'0').count()..];
+    let mut frac: &[u8] = match rest.first() {
+        Some(b'.') => {
+            let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            &rest[1..1 + n]
+        }
+        _ => &[],
+    };
+    while let [head @ .., b'0'] = frac {
+        frac = head;
+    }
+    if int.is_empty() {
+        let zeros = frac.iter().take_while(|&&c| c == b'0').count();
+        zeros <= 15 && frac.len() - zeros <= 15
+    } else {
+        int.len() + frac.len() <= 15
+    }
+}
+
+impl SortSpec {
+    /// The digit at `depth >= 1` of `record`'s ordering, for
+    /// [`Compare::digit`] (depth 0 is [`SortSpec::key_prefix`]), when the
+    /// ordering is a sequence of byte strings: without keys, the whole
+    /// line's bytes ([`bytes_digit`]); with one plain text key (no `-f`,
+    /// `-d`, `-i`), the key's bytes, then the whole line's unless `-s` or
+    /// `-u`; with one plain `-n` key whose value is exact
+    /// ([`numeric_exact`]), the prefix decided the key, so the whole
+    /// line's bytes follow (or the digits end with `-s`/`-u`). Reversal
+    /// inverts a digit. Anything else: `None` (the comparator decides).
+    pub fn key_digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {
+        let line = |d: usize| {
+            let (v, end) = bytes_digit(record, d);
+            (if self.reverse { !v } else { v }, end)
+        };
+        let Some(key) = self.keys.first() else {
+            return Some(line(depth));
+        };
+        let f = &key.flags;
+        if self.keys.len() != 1 || f.fold || f.ignore != Ignore::Nothing {
+            return None;
+        }
+        let last_resort = !(self.unique || self.stable);
+        match key.kind {
+            Kind::Text => {
+                let text = self.key_text(key, record);
+                let n = bytes_digits(text.len());
+                if depth < n {
+                    let (v, end) = bytes_digit(&text, depth);
+                    let v = if f.reverse { !v } else { v };
+                    Some((v, end && !last_resort))
+                } else if last_resort {
+                    Some(line(depth - n))
+                } else {
+                    None
+                }
+            }
+            Kind::Numeric => {
+                if !numeric_exact(&self.key_text(key, record)) {
+                    None
+                } else if last_resort {
+                    Some(line(depth - 1))
+                } else {
+                    Some((0, true))
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
 impl Compare for SortSpec {
     /// The order-keeping prefix of the first key ([`SortSpec::key_prefix`]),
     /// the engine's integer fast path.
     #[inline]
     fn prefix(&self, record: &[u8]) -> u64 {
         self.key_prefix(record)
+    }
+
+    /// Deeper digits of byte-wise orderings ([`SortSpec::key_digit`]).
+    #[inline]
+    fn digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {
+        self.key_digit(record, depth)
     }
 
     /// GNU's `compare`: keys, then the last-resort whole-line byte
