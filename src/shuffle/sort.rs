@@ -97,7 +97,7 @@ pub fn bytes_prefix(key: &[u8]) -> u64 {
 /// (`ab` and `ab\0` pad alike); with the length byte, equal digits mean
 /// equal padded bytes and equal lengths up to the window's end, so a
 /// shorter key orders before its extensions and the digits end (flag) at
-/// the window holding the key's end.
+/// the first window ending past the key.
 #[inline]
 pub fn bytes_digit(key: &[u8], depth: usize) -> (u64, bool) {
     if depth == 0 {
@@ -116,15 +116,17 @@ pub fn bytes_digit(key: &[u8], depth: usize) -> (u64, bool) {
     } else {
         (len.min(end).saturating_sub(start)) as u8
     };
-    (u64::from_be_bytes(b), len <= end)
+    // Not `<=`: a key ending exactly at the window's end has the same
+    // digit as its extensions; its end shows in the next (empty) window.
+    (u64::from_be_bytes(b), len < end)
 }
 
 /// How many digits ([`bytes_digit`]) a byte-wise key of `len` bytes has:
-/// at least two (depth 0 carries no length), up to the window holding its
-/// end.
+/// at least two (depth 0 carries no length), up to the first window that
+/// ends past the key.
 #[inline]
 pub fn bytes_digits(len: usize) -> usize {
-    1 + len.saturating_sub(8).div_ceil(7).max(1)
+    2 + len.saturating_sub(8) / 7
 }
 
 /// Whole records compared as bytes (memcmp order, as `LC_ALL=C sort`),
@@ -1085,6 +1087,119 @@ mod tests {
             err.to_string().contains("cannot run compress program"),
             "{err}"
         );
+    }
+
+    /// The digit sequences of byte keys, up to the ending digit, order as
+    /// the keys do (lengths across window ends, NUL bytes, extensions).
+    #[test]
+    fn bytes_digits_keep_order() {
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        for len in [0, 1, 7, 8, 9, 14, 15, 16, 21, 22, 23, 30, 40] {
+            for fill in [0u8, 1, b'a', 0xff] {
+                let mut k = vec![b'a'; len];
+                keys.push(k.clone());
+                if len > 0 {
+                    k[len - 1] = fill;
+                    keys.push(k.clone());
+                    k[len / 2] = fill;
+                    keys.push(k);
+                }
+            }
+        }
+        let seq = |k: &[u8]| {
+            let mut v = vec![bytes_digit(k, 0).0];
+            for d in 1.. {
+                let (x, end) = bytes_digit(k, d);
+                v.push(x);
+                if end {
+                    assert_eq!(d + 1, bytes_digits(k.len()), "{k:?}");
+                    break;
+                }
+            }
+            v
+        };
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(seq(a).cmp(&seq(b)), a.cmp(b), "{a:?} {b:?}");
+                // Equal digits up to one that ends: both end, equal keys.
+                if bytes_digit(a, 0) == bytes_digit(b, 0) {
+                    for d in 1.. {
+                        let (da, db) = (bytes_digit(a, d), bytes_digit(b, d));
+                        if da != db {
+                            break;
+                        }
+                        if da.1 {
+                            assert_eq!(a, b);
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Large groups of equal prefixes through the digit path, in parallel
+    /// and not, reversed, agree with a stable comparator sort.
+    #[test]
+    fn digit_sort_matches_comparator_sort() {
+        #[derive(Clone, Copy)]
+        struct Rev;
+        impl Compare for Rev {
+            fn compare(&self, a: &[u8], b: &[u8]) -> Ordering {
+                b.cmp(a)
+            }
+            fn prefix(&self, r: &[u8]) -> u64 {
+                !bytes_prefix(r)
+            }
+            fn digit(&self, r: &[u8], depth: usize) -> Option<(u64, bool)> {
+                let (d, end) = bytes_digit(r, depth);
+                Some((!d, end))
+            }
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let recs: Vec<Vec<u8>> = (0..40_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let mut r = b"2016-01-01 00:".to_vec();
+                r.truncate(8 + (x % 8) as usize);
+                for i in 0..(x >> 8) % 20 {
+                    r.push([0u8, b'a', b'b'][((x >> (12 + i)) % 3) as usize]);
+                }
+                r
+            })
+            .collect();
+        for threads in [1, 2] {
+            let run = |sorted: &mut Sorted<Rev>| {
+                let mut out = Vec::new();
+                while let Some(r) = sorted.next_record().unwrap() {
+                    out.push(r.to_vec());
+                }
+                out
+            };
+            let mut s = Sorter::new(
+                Rev,
+                SortOptions {
+                    budget: 1 << 30,
+                    threads,
+                    tmp_dirs: vec![],
+                },
+            );
+            for r in &recs {
+                s.push(r).unwrap();
+            }
+            let got = run(&mut s.finish().unwrap());
+            let mut want = recs.clone();
+            want.sort_by(|a, b| b.cmp(a));
+            let first = got.iter().zip(&want).position(|(a, b)| a != b);
+            assert_eq!(
+                first.map(|i| (i, &got[i], &want[i])),
+                None,
+                "{threads} threads"
+            );
+            assert_eq!(got.len(), want.len());
+        }
     }
 
     #[test]

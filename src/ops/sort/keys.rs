@@ -1327,6 +1327,53 @@ mod tests {
         }
     }
 
+    /// Exact `-n` keys with equal prefixes are equal numbers (what lets
+    /// the whole line's digits follow the prefix).
+    #[test]
+    fn exact_numeric_prefix_means_equal_keys() {
+        let atoms = [
+            "",
+            "0",
+            "-0",
+            "00",
+            "0.0",
+            "-0.000",
+            ".",
+            "-",
+            "abc",
+            "1",
+            "1.0",
+            "1.50",
+            "1.5",
+            "01.5",
+            " 1.5",
+            "-1.5",
+            "123456789012345",
+            "123456789012346",
+            "1234567890123456",
+            "0.000000000000001",
+            "0.0000000000000010",
+            "0.000000000000002",
+            "1e5",
+            "+5",
+            "999999999999999",
+            "99999999999999.9",
+            "-.5",
+            "-0.5",
+        ];
+        let s = spec(&["1,1n"], Some(":"));
+        for a in atoms {
+            for b in atoms {
+                let (la, lb) = (a.as_bytes(), b.as_bytes());
+                if numeric_exact(la) && numeric_exact(lb) && s.key_prefix(la) == s.key_prefix(lb) {
+                    assert_eq!(numeric::numeric(la, lb), Ordering::Equal, "{a:?} {b:?}");
+                }
+            }
+        }
+        assert!(!numeric_exact(b"1234567890123456"));
+        assert!(numeric_exact(b"123456789012345.000"));
+    }
+
     #[test]
     fn months() {
         assert_eq!(month(b"  jan"), 1);
