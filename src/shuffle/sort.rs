@@ -62,8 +62,9 @@ pub trait Compare: Send + Sync + 'static {
     /// `Greater`). The flag says the digits end here: two records with
     /// equal digits up to and including an ending one compare `Equal`
     /// (and the other's digits end there too). `None`: no digit to give;
-    /// the engine falls back to [`Compare::compare`]. The default gives
-    /// none. [`bytes_digit`] gives the digits of a byte-wise key.
+    /// the engine falls back to [`Compare::compare`]; the engine asks for
+    /// depth `d + 1` only of records that all had a digit at depths
+    /// `1..=d`. The default gives none. [`bytes_digit`] gives the digits of a byte-wise key.
     #[inline]
     fn digit(&self, _record: &[u8], _depth: usize) -> Option<(u64, bool)> {
         None

@@ -1018,7 +1018,11 @@ impl SortSpec {
                 }
             }
             Kind::Numeric => {
-                if !numeric_exact(&self.key_text(key, record)) {
+                // Deeper digits are only asked of records that had one at
+                // depth 1, so exact: no second look for the field. (Ties
+                // of -k4,4n on trips.csv: finding field 4 again at every
+                // depth was 28% of the profile.)
+                if depth == 1 && !numeric_exact(&self.key_text(key, record)) {
                     None
                 } else if last_resort {
                     Some(line(depth - 1))
