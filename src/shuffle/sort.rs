@@ -634,7 +634,9 @@ const MAX_DEPTH: usize = 64;
 /// comparators without digits are sorted with the comparator, stably.
 /// (Whole-line sort of lines.txt, log lines sharing "2016-MM-" in groups
 /// of ~1M: comparator sorts of those groups spent 78% of the time in
-/// memcmp; see the figures in ARCHITECTURE.md.)
+/// memcmp. With digits, scale 1 on the 2-core machine, CPU user time:
+/// lines.txt 22.9 s -> 3.2 s; `-t, -k4,4n trips.csv`, whose ties go to the
+/// whole line, 31 s -> 8.5 s; GNU sort 7.6 s and 15.4 s.)
 fn sort_group<C: Compare>(
     group: &mut [Entry],
     arena: &[u8],
