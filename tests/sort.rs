@@ -624,3 +624,75 @@ fn spilled_runs_through_compress_program_and_small_batches() {
     assert_eq!(bad.code, Some(2), "{}", bad.stderr);
     assert!(bad.stdout.is_empty());
 }
+
+/// Large groups sharing the 8-byte prefix (dated log lines, tied numbers)
+/// go through the engine's digit (radix) path: whole lines, plain text
+/// keys and exact `-n` keys, reversed, `-s`, `-u`; keys and lines ending
+/// at and across the 8/15/22-byte digit windows, NUL bytes, and numbers
+/// too long to be exact. 20000 lines so groups pass the parallel split.
+#[test]
+fn tied_prefixes_take_the_digit_path_as_gnu() {
+    let mut rng = Rng::new(2016);
+    let mut data = Vec::new();
+    let tails: [&[u8]; 7] = [b"", b"\0", b"a", b"ab", b"b\0", b"ba", b" x"];
+    let numbers = [
+        "1",
+        "1.0",
+        "1.50",
+        "1.5",
+        "-0",
+        "0",
+        "",
+        "abc",
+        "0.000",
+        "007",
+        " 3",
+        "-3.25",
+        "12345678901234567",
+        "12345678901234568",
+        "1e5",
+        "9007199254740993",
+        "09007199254740992",
+    ];
+    for _ in 0..20_000 {
+        let mut line = b"2016-0".to_vec();
+        line.push(b'1' + rng.below(2) as u8);
+        line.extend_from_slice(b"-01 0");
+        line.truncate(6 + rng.below(7) as usize);
+        for _ in 0..rng.below(5) {
+            line.extend_from_slice(tails[rng.below(tails.len() as u64) as usize]);
+        }
+        line.push(b':');
+        line.extend_from_slice(rng.pick(&numbers).as_bytes());
+        line.push(b':');
+        for _ in 0..rng.below(4) {
+            line.extend_from_slice(tails[rng.below(tails.len() as u64) as usize]);
+        }
+        data.extend_from_slice(&line);
+        data.push(b'\n');
+    }
+    for args in [
+        &[][..],
+        &["-r"],
+        &["-t:", "-k1,1"],
+        &["-t:", "-k1,1r"],
+        &["-t:", "-k1,1", "-s"],
+        &["-t:", "-k1,1", "-u"],
+        &["-t:", "-k2"],
+        &["-t:", "-k2,2n"],
+        &["-t:", "-k2,2nr"],
+        &["-t:", "-k2,2n", "-s"],
+        &["-t:", "-k2,2n", "-u"],
+        &["-r", "-t:", "-k2,2n"],
+    ] {
+        for threads in ["-j1", "-j2"] {
+            let mut a = args.to_vec();
+            a.push(threads);
+            assert_same(
+                &format!("{a:?}"),
+                &ours("psort", &a, Some(&data)),
+                &gnu("sort", args, Some(&data)),
+            );
+        }
+    }
+}

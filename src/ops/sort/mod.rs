@@ -446,9 +446,11 @@ pub fn run(args: Args) -> Result<i32> {
             prev.extend_from_slice(r);
         }
     } else {
-        while let Some(r) = sorted.next_record()? {
-            out.write_all(r)?;
-            out.write_all(&[term])?;
+        // Blocks of records rather than two writes per record: about 4%
+        // less CPU on `-t, -k4,4n trips.csv` (scale 0.1), within the noise
+        // on lines.txt; the gather runs on the pool when a core is idle.
+        while let Some(b) = sorted.next_block(term)? {
+            out.write_all(b)?;
         }
     }
     out.flush()?;
