@@ -356,6 +356,32 @@ impl Printer {
         Ok(Flow::Continue)
     }
 
+    /// Prints the after-context lines still owed (`after_left`) from
+    /// `*cur` up to `end`, advancing `*cur` and its line number `*cur_line`.
+    fn after_context(
+        &mut self,
+        c: &Piece,
+        end: usize,
+        line_base: u64,
+        cur: &mut usize,
+        cur_line: &mut u64,
+    ) {
+        let data = c.data();
+        while self.file.after_left > 0 && *cur < end {
+            let e = memchr(self.cfg.eol, &data[*cur..]).map_or(data.len(), |i| *cur + i);
+            self.emit(
+                b'-',
+                line_base + *cur_line,
+                c.offset + *cur as u64,
+                &data[*cur..e],
+                false,
+            );
+            self.file.after_left -= 1;
+            *cur = e + 1;
+            *cur_line += 1;
+        }
+    }
+
     /// Prints the selected lines of `c` before `upto`, with context.
     fn lines(&mut self, c: &Piece, r: &ChunkHits, upto: usize, line_base: u64) -> Result<Flow> {
         let data = c.data();
@@ -369,19 +395,7 @@ impl Printer {
                 break;
             }
             // Trailing context of the previous selected line.
-            while self.file.after_left > 0 && cur < h.start {
-                let e = memchr(eol, &data[cur..]).map_or(data.len(), |i| cur + i);
-                self.emit(
-                    b'-',
-                    line_base + cur_line,
-                    c.offset + cur as u64,
-                    &data[cur..e],
-                    false,
-                );
-                self.file.after_left -= 1;
-                cur = e + 1;
-                cur_line += 1;
-            }
+            self.after_context(c, h.start, line_base, &mut cur, &mut cur_line);
             let abs = line_base + h.line;
             if self.cfg.before > 0 {
                 let lo = abs
@@ -429,19 +443,7 @@ impl Printer {
                 self.file.done = true;
             }
         }
-        while self.file.after_left > 0 && cur < upto {
-            let e = memchr(eol, &data[cur..]).map_or(data.len(), |i| cur + i);
-            self.emit(
-                b'-',
-                line_base + cur_line,
-                c.offset + cur as u64,
-                &data[cur..e],
-                false,
-            );
-            self.file.after_left -= 1;
-            cur = e + 1;
-            cur_line += 1;
-        }
+        self.after_context(c, upto, line_base, &mut cur, &mut cur_line);
         if self.cfg.before > 0 && upto == data.len() && !self.file.done {
             self.keep_tail(c, r, cur, line_base);
         }
