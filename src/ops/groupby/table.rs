@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::shuffle::partition::{partition_of, Partitioner};
 use crate::shuffle::spill::{SpillReader, SpillWriter};
 use crate::shuffle::tmp::TempDir;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
@@ -144,32 +145,52 @@ impl Table {
         for (key, g2) in index {
             let g2 = g2 as usize;
             let first = firsts[g2].take();
-            match self.index.get(&key) {
-                Some(&g) => {
-                    let g = g as usize;
-                    for i in 0..nops {
-                        let st = &mut self.states[g * nops + i];
-                        let later = states[g2 * nops + i].take().expect("state present");
-                        let before = st.heap_size();
-                        st.merge(self.kinds[i], later);
-                        self.bytes += st.heap_size().saturating_sub(before);
-                    }
-                }
-                None => {
-                    let g = self.firsts.len();
-                    let mut cost = self.group_cost(key.len());
-                    cost += first.as_ref().map_or(0, |(_, l)| l.len());
-                    for i in 0..nops {
-                        let st = states[g2 * nops + i].take().expect("state present");
-                        cost += st.heap_size();
-                        self.states.push(st);
-                    }
-                    self.bytes += cost;
-                    self.firsts.push(first);
-                    self.index.insert(key, g as u32);
+            // In-memory states: the closure never fails.
+            let added = self.add_group(Cow::Owned(key.into_vec()), first, |_, i| {
+                Ok(states[g2 * nops + i].take().expect("state present"))
+            });
+            debug_assert!(added.is_ok());
+        }
+    }
+
+    /// Adds one group's partial states (`state(kind, i)` gives the i-th)
+    /// to this table: merged into the group when the key is known, as a new
+    /// group otherwise. Shared by combining in-memory partials and reading
+    /// spilled ones back.
+    fn add_group(
+        &mut self,
+        key: Cow<'_, [u8]>,
+        first: Line,
+        mut state: impl FnMut(Kind, usize) -> Result<State>,
+    ) -> Result<()> {
+        let nops = self.kinds.len();
+        match self.index.get(&*key) {
+            Some(&g) => {
+                let g = g as usize;
+                for i in 0..nops {
+                    let later = state(self.kinds[i], i)?;
+                    let st = &mut self.states[g * nops + i];
+                    let before = st.heap_size();
+                    st.merge(self.kinds[i], later);
+                    self.bytes += st.heap_size().saturating_sub(before);
                 }
             }
+            None => {
+                let g = self.firsts.len();
+                let mut cost = self.group_cost(key.len());
+                cost += first.as_ref().map_or(0, |(_, l)| l.len());
+                for i in 0..nops {
+                    let st = state(self.kinds[i], i)?;
+                    cost += st.heap_size();
+                    self.states.push(st);
+                }
+                self.bytes += cost;
+                self.firsts.push(first);
+                self.index
+                    .insert(key.into_owned().into_boxed_slice(), g as u32);
+            }
         }
+        Ok(())
     }
 
     /// Takes the keys out (moved, not copied) with their group numbers,
@@ -217,33 +238,9 @@ impl Table {
             0 => None,
             _ => Some((r.u64().ok_or_else(bad)?, r.bytes().ok_or_else(bad)?.into())),
         };
-        let nops = self.kinds.len();
-        match self.index.get(key) {
-            Some(&g) => {
-                let g = g as usize;
-                for i in 0..nops {
-                    let later = State::decode(self.kinds[i], &mut r).ok_or_else(bad)?;
-                    let st = &mut self.states[g * nops + i];
-                    let before = st.heap_size();
-                    st.merge(self.kinds[i], later);
-                    self.bytes += st.heap_size().saturating_sub(before);
-                }
-            }
-            None => {
-                let g = self.firsts.len();
-                let mut cost = self.group_cost(key.len());
-                cost += first.as_ref().map_or(0, |(_, l)| l.len());
-                for i in 0..nops {
-                    let st = State::decode(self.kinds[i], &mut r).ok_or_else(bad)?;
-                    cost += st.heap_size();
-                    self.states.push(st);
-                }
-                self.bytes += cost;
-                self.firsts.push(first);
-                self.index.insert(key.into(), g as u32);
-            }
-        }
-        Ok(())
+        self.add_group(Cow::Borrowed(key), first, |kind, _| {
+            State::decode(kind, &mut r).ok_or_else(bad)
+        })
     }
 
     fn new_kinds(kinds: Vec<Kind>) -> Table {

@@ -101,99 +101,44 @@ fn fraccompare(a: &[u8], mut i: usize, b: &[u8], mut j: usize) -> i32 {
 /// and `b` digit by digit. A number is `-?[0-9]*(\.[0-9]*)?`; anything else
 /// counts as zero.
 pub fn strnumcmp(a: &[u8], b: &[u8]) -> i32 {
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut ta = at(a, 0);
-    let mut tb = at(b, 0);
-    if ta == b'-' {
-        loop {
-            i += 1;
-            ta = at(a, i);
-            if ta != b'0' {
-                break;
+    match (at(a, 0) == b'-', at(b, 0) == b'-') {
+        // A negative number is below any non-negative one, unless it is a
+        // negative zero, which equals zero.
+        (true, false) => {
+            if is_nonzero(a, 1) {
+                -1
+            } else {
+                -(is_nonzero(b, 0) as i32)
             }
         }
-        if tb != b'-' {
-            if ta == b'.' {
-                loop {
-                    i += 1;
-                    ta = at(a, i);
-                    if ta != b'0' {
-                        break;
-                    }
-                }
-            }
-            if digit(ta) {
-                return -1;
-            }
-            while tb == b'0' {
-                j += 1;
-                tb = at(b, j);
-            }
-            if tb == b'.' {
-                loop {
-                    j += 1;
-                    tb = at(b, j);
-                    if tb != b'0' {
-                        break;
-                    }
-                }
-            }
-            return -(digit(tb) as i32);
-        }
-        loop {
-            j += 1;
-            tb = at(b, j);
-            if tb != b'0' {
-                break;
+        (false, true) => {
+            if is_nonzero(b, 1) {
+                1
+            } else {
+                is_nonzero(a, 0) as i32
             }
         }
         // Both negative: the larger magnitude is the smaller number.
-        return magnitude_cmp(b, j, a, i);
+        (true, true) => magnitude_cmp(b, skip_zeros(b, 1), a, skip_zeros(a, 1)),
+        (false, false) => magnitude_cmp(a, skip_zeros(a, 0), b, skip_zeros(b, 0)),
     }
-    if tb == b'-' {
-        loop {
-            j += 1;
-            tb = at(b, j);
-            if tb != b'0' {
-                break;
-            }
-        }
-        if tb == b'.' {
-            loop {
-                j += 1;
-                tb = at(b, j);
-                if tb != b'0' {
-                    break;
-                }
-            }
-        }
-        if digit(tb) {
-            return 1;
-        }
-        while ta == b'0' {
-            i += 1;
-            ta = at(a, i);
-        }
-        if ta == b'.' {
-            loop {
-                i += 1;
-                ta = at(a, i);
-                if ta != b'0' {
-                    break;
-                }
-            }
-        }
-        return digit(ta) as i32;
-    }
-    while ta == b'0' {
+}
+
+/// The first position at or after `i` that is not a `0`.
+fn skip_zeros(s: &[u8], mut i: usize) -> usize {
+    while at(s, i) == b'0' {
         i += 1;
-        ta = at(a, i);
     }
-    while tb == b'0' {
-        j += 1;
-        tb = at(b, j);
+    i
+}
+
+/// True when the unsigned number at `s[i..]` has a non-zero digit.
+fn is_nonzero(s: &[u8], i: usize) -> bool {
+    let mut i = skip_zeros(s, i);
+    if at(s, i) == b'.' {
+        i = skip_zeros(s, i + 1);
     }
-    magnitude_cmp(a, i, b, j)
+    digit(at(s, i))
 }
 
 /// Compares the magnitudes of two unsigned numbers starting at `a[i]` and
