@@ -124,7 +124,8 @@ pub struct Args {
     /// Accepted for datamash compatibility (filler for missing fields)
     #[arg(long = "filler", value_name = "X")]
     pub filler: Option<String>,
-    /// Memory budget for group state before spilling to disk (GNU -S syntax)
+    /// Memory budget for group state before spilling to disk (GNU -S syntax;
+    /// default: an eighth of physical memory)
     #[arg(short = 'S', long = "buffer-size", value_name = "SIZE")]
     pub buffer_size: Option<String>,
     /// Directory for temporary files (repeatable)

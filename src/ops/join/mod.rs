@@ -129,7 +129,7 @@ pub struct Args {
     #[arg(long)]
     pub sorted: bool,
     /// Memory budget before spilling to temporary files (GNU sort's -S
-    /// syntax: 100M, 2G, 10%)
+    /// syntax: 100M, 2G, 10%; default: an eighth of physical memory)
     #[arg(short = 'S', long = "buffer-size", value_name = "SIZE")]
     pub buffer_size: Option<String>,
     /// Directory for temporary files [default: $TMPDIR or /tmp]

@@ -96,7 +96,8 @@ pub struct Args {
     /// Write result to FILE instead of standard output (may be an input)
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Use SIZE for the main memory buffer (GNU syntax: 200M, 50%, 1G)
+    /// Use SIZE for the main memory buffer (GNU syntax: 200M, 50%, 1G;
+    /// default: an eighth of physical memory)
     #[arg(short = 'S', long = "buffer-size", value_name = "SIZE")]
     pub buffer_size: Option<String>,
     /// Use DIR for temporaries, not $TMPDIR or /tmp; repeatable
