@@ -4,7 +4,9 @@
 //! errors and exit statuses included); spilling with a tiny `-S` and
 //! every thread count and chunk size give the same bytes.
 
-use crate::common::{assert_same, gnu, gzip, ours, ours_everywhere_with, run_with, Rng, Scratch};
+use crate::common::{
+    assert_same, bin, gnu, gzip, ours, ours_everywhere_with, run_with, Rng, Scratch,
+};
 use std::path::Path;
 
 /// How the generated lines separate their fields.
@@ -301,6 +303,13 @@ fn tiny_budget_spills_and_gives_the_same_bytes() {
             args.extend([a.as_str(), b.as_str()]);
             let got = ours_everywhere_with("pjoin", "--threads", &args, None);
             assert_same(&format!("pjoin {args:?}"), &got, &want);
+            // Runs sampled finely: the final merges cut into many
+            // partitions (shuffle::splitmerge).
+            let mut threaded = vec!["--threads", "3"];
+            threaded.extend(&args);
+            let env = [("PTOOLS_RUN_SAMPLE", "32")];
+            let got = run_with(&bin("pjoin"), &threaded, None, &env);
+            assert_same(&format!("pjoin {args:?} sampled"), &got, &want);
             let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
             assert!(left.is_empty(), "temp files left behind: {left:?}");
         }

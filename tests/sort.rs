@@ -331,6 +331,60 @@ fn tiny_buffer_forces_many_runs() {
     }
 }
 
+/// Past the budget on several threads, the final merge is cut by key
+/// range at sampled splitters (`shuffle::splitmerge`). Sampled every 64
+/// bytes the runs fall into many partitions, with runs of equal keys
+/// across their bounds; the bytes are GNU's, as with one thread (one
+/// loser tree) and the default sampling (one partition here).
+#[test]
+fn parallel_final_merge_matches_gnu() {
+    let mut rng = Rng::new(8);
+    let mut data = Vec::new();
+    for i in 0..8_000u64 {
+        let n = rng.below(1_000);
+        data.extend_from_slice(
+            format!(
+                "{n}	k{}	{i}
+",
+                rng.below(40)
+            )
+            .as_bytes(),
+        );
+    }
+    let s = Scratch::new();
+    let path = s.file("big.tsv", &data);
+    for args in [
+        &["-S", "8K", "-t", "\t", "-k2,2"][..],
+        &["-S", "8K", "-s", "-t", "\t", "-k2,2r"],
+        &["-S", "8K", "-u", "-t", "\t", "-k2,2"],
+        &["-S", "16K", "-n"],
+        &["-S", "8K"],
+        &["-S", "8K", "--batch-size=3", "-t", "\t", "-k2,2", "-k1,1n"],
+    ] {
+        let mut a: Vec<&str> = args.to_vec();
+        a.push(&path);
+        let theirs = gnu("sort", &a, None);
+        for (threads, spacing) in [
+            ("3", Some("64")),
+            ("2", Some("500")),
+            ("3", None),
+            ("1", Some("64")),
+        ] {
+            let mut full = vec!["-j", threads];
+            full.extend_from_slice(&a);
+            let env: Vec<(&str, &str)> = spacing
+                .map(|v| ("PTOOLS_RUN_SAMPLE", v))
+                .into_iter()
+                .collect();
+            assert_same(
+                &format!("{args:?} -j{threads} samples every {spacing:?}"),
+                &run_with(&bin("psort"), &full, None, &env),
+                &theirs,
+            );
+        }
+    }
+}
+
 /// -o may name one of the inputs: GNU reads everything first.
 #[test]
 fn output_onto_an_input() {

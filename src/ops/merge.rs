@@ -269,6 +269,7 @@ pub fn run(args: Args) -> Result<i32> {
             compress: args.compress_program.as_ref(),
             fan_in,
             pool: None,
+            sample_every: 0,
         };
         // Leave as many inputs for the final merge as there is room for.
         while runs.len() + rest.len() > fan_in {

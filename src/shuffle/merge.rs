@@ -239,13 +239,15 @@ pub struct RunMerger<'a, C: Compare + Clone> {
     /// Where the groups of one level are merged in parallel (each group
     /// holds `fan_in` files open); `None`: one group at a time.
     pub pool: Option<&'a rayon::ThreadPool>,
+    /// Sample spacing of the runs written ([`RunWriter::sampled`]).
+    pub sample_every: u64,
 }
 
 impl<C: Compare + Clone> RunMerger<'_, C> {
     /// Merges `sources` (in order; ties go to the earlier) into one run.
     pub fn merge<S: MergeSource>(&self, sources: Vec<S>) -> Result<RunFile> {
         let mut tree = LoserTree::new(sources, self.cmp.clone())?;
-        let mut w = RunWriter::create(self.tmp, self.compress)?;
+        let mut w = RunWriter::create(self.tmp, self.compress)?.sampled(self.sample_every);
         while let Some(r) = tree.next_record()? {
             w.write(r)?;
         }

@@ -12,6 +12,8 @@
 //! - [`run`]: sorted runs on disk and the record sources a merge reads
 //!   (runs, text inputs, byte slices);
 //! - [`merge`]: the loser tree, and multi-level merging of runs;
+//! - [`splitmerge`]: an external sort's final merge on every core (runs
+//!   cut by key range at sampled splitters);
 //! - [`ranged`]: sorted input files read by byte range (pmerge's parallel
 //!   merge).
 
@@ -21,6 +23,7 @@ pub mod ranged;
 pub mod run;
 pub mod sort;
 pub mod spill;
+pub mod splitmerge;
 pub mod tmp;
 
 /// Default memory budget when a tool is given no `-S`: an eighth of

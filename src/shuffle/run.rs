@@ -12,6 +12,12 @@
 //! With a compress program (`--compress-program=PROG`, as GNU sort) the
 //! run is written through `PROG` and read back through `PROG -d`.
 //!
+//! An uncompressed run also keeps, in memory, a sparse index of itself:
+//! every so many bytes a [`Sample`] (a copy of the record there and its
+//! byte offset and number), so a parallel merge can cut the run by key
+//! range and start reading in the middle ([`RunFile::open_range`]; see
+//! [`super::splitmerge`]).
+//!
 //! [`TextReader`] reads a terminated text stream (pmerge's inputs) the same
 //! way: blocks, records as slices, the last record's missing terminator
 //! tolerated. Both implement [`MergeSource`], what the loser tree in
@@ -22,7 +28,7 @@ use super::tmp::TempDir;
 use crate::error::{Error, Result};
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
@@ -39,11 +45,27 @@ pub trait MergeSource {
     fn current(&self) -> &[u8];
 }
 
+/// A record of a run and where it starts: one entry of the run's sparse
+/// index.
+#[derive(Debug)]
+pub struct Sample {
+    /// Byte offset of the record's framing in the file.
+    pub offset: u64,
+    /// The record's number in the run (0-based).
+    pub index: u64,
+    pub record: Box<[u8]>,
+}
+
 /// A finished run: a closed temp file of records in sorted order.
 #[derive(Debug)]
 pub struct RunFile {
     pub path: PathBuf,
     pub records: u64,
+    /// The file's length.
+    pub bytes: u64,
+    /// The sparse index, in file order (empty for a compressed run, or
+    /// one written without sampling).
+    pub samples: Vec<Sample>,
     /// Written through the compress program (read back with `PROG -d`).
     compress: Option<OsString>,
 }
@@ -68,16 +90,24 @@ impl RunFile {
                 (Box::new(out), Some(child))
             }
         };
-        Ok(RunReader {
-            input,
-            child,
-            path: self.path.clone(),
-            buf: vec![0; BLOCK],
-            pos: 0,
-            end: 0,
-            cur: (0, 0),
-            left: self.records,
-        })
+        Ok(RunReader::new(input, child, &self.path, 0, self.records))
+    }
+
+    /// Opens an uncompressed run at byte `offset` (where a record's
+    /// framing starts: a [`Sample`]'s offset, or a
+    /// [`RunReader::record_offset`]) to read `count` records.
+    pub fn open_range(&self, offset: u64, count: u64) -> Result<RunReader> {
+        debug_assert!(self.compress.is_none(), "compressed runs are read whole");
+        let mut file = File::open(&self.path).map_err(|e| read_error(&self.path, e))?;
+        file.seek(SeekFrom::Start(offset))
+            .map_err(|e| read_error(&self.path, e))?;
+        Ok(RunReader::new(
+            Box::new(file),
+            None,
+            &self.path,
+            offset,
+            count,
+        ))
     }
 
     /// Deletes the file (done as soon as a run has been merged, so a
@@ -94,6 +124,13 @@ pub struct RunWriter {
     path: PathBuf,
     records: u64,
     compress: Option<OsString>,
+    /// Bytes written so far.
+    written: u64,
+    /// Bytes between samples (0: no sampling).
+    sample_every: u64,
+    /// Where the next sample is due.
+    next_sample: u64,
+    samples: Vec<Sample>,
 }
 
 impl RunWriter {
@@ -124,12 +161,34 @@ impl RunWriter {
             path,
             records: 0,
             compress: compress.cloned(),
+            written: 0,
+            sample_every: 0,
+            next_sample: 0,
+            samples: Vec::new(),
         })
+    }
+
+    /// Keeps a [`Sample`] about every `bytes` bytes of the run (0: none;
+    /// never for a compressed run, whose offsets mean nothing).
+    pub fn sampled(mut self, bytes: u64) -> RunWriter {
+        if self.compress.is_none() {
+            self.sample_every = bytes;
+            self.next_sample = bytes;
+        }
+        self
     }
 
     /// Appends one record.
     #[inline]
     pub fn write(&mut self, record: &[u8]) -> Result<()> {
+        if self.sample_every > 0 && self.written >= self.next_sample {
+            self.samples.push(Sample {
+                offset: self.written,
+                index: self.records,
+                record: record.into(),
+            });
+            self.next_sample = self.written + self.sample_every;
+        }
         let mut len = [0u8; 10];
         let n = encode_varint(record.len() as u64, &mut len);
         self.out
@@ -137,6 +196,7 @@ impl RunWriter {
             .and_then(|_| self.out.write_all(record))
             .map_err(|e| write_error(&self.path, e))?;
         self.records += 1;
+        self.written += (n + record.len()) as u64;
         Ok(())
     }
 
@@ -157,6 +217,8 @@ impl RunWriter {
         Ok(RunFile {
             path: self.path,
             records: self.records,
+            bytes: self.written,
+            samples: self.samples,
             compress: self.compress,
         })
     }
@@ -172,9 +234,39 @@ pub struct RunReader {
     end: usize,
     cur: (usize, usize),
     left: u64,
+    /// File offset of `buf[end]`.
+    read: u64,
+    /// File offset of the current record's framing.
+    start: u64,
 }
 
 impl RunReader {
+    fn new(
+        input: Box<dyn Read + Send>,
+        child: Option<Child>,
+        path: &Path,
+        offset: u64,
+        records: u64,
+    ) -> RunReader {
+        RunReader {
+            input,
+            child,
+            path: path.to_path_buf(),
+            buf: vec![0; BLOCK],
+            pos: 0,
+            end: 0,
+            cur: (0, 0),
+            left: records,
+            read: offset,
+            start: offset,
+        }
+    }
+
+    /// File offset where the current record's framing starts.
+    pub fn record_offset(&self) -> u64 {
+        self.start
+    }
+
     /// Makes sure `need` bytes from `pos` are in the buffer (moving the
     /// tail to the front and growing the buffer for a long record).
     fn fill(&mut self, need: usize) -> Result<bool> {
@@ -190,7 +282,10 @@ impl RunReader {
         while self.end < need {
             match self.input.read(&mut self.buf[self.end..]) {
                 Ok(0) => return Ok(false),
-                Ok(n) => self.end += n,
+                Ok(n) => {
+                    self.end += n;
+                    self.read += n as u64;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(read_error(&self.path, e)),
             }
@@ -211,6 +306,7 @@ impl MergeSource for RunReader {
         if self.left == 0 {
             return Ok(false);
         }
+        self.start = self.read - (self.end - self.pos) as u64;
         // A varint is at most 10 bytes; near the end of the file fewer
         // remain, so ask for what there is.
         if !self.fill(10)? && self.end == self.pos {
@@ -433,6 +529,45 @@ mod tests {
         }
         let run = w.finish().unwrap();
         assert_eq!(collect(&mut run.open().unwrap()), recs);
+    }
+
+    #[test]
+    fn samples_open_the_run_in_the_middle() {
+        let tmp = TempDir::new(&[]).unwrap();
+        let recs: Vec<Vec<u8>> = (0..3000usize)
+            .map(|i| format!("{i:05}{}", "x".repeat(i % 300)).into_bytes())
+            .collect();
+        let mut w = RunWriter::create(&tmp, None).unwrap().sampled(10_000);
+        for r in &recs {
+            w.write(r).unwrap();
+        }
+        let run = w.finish().unwrap();
+        assert!(run.samples.len() > 20, "{} samples", run.samples.len());
+        assert_eq!(run.bytes, std::fs::metadata(&run.path).unwrap().len());
+        for s in &run.samples {
+            let i = s.index as usize;
+            assert_eq!(&*s.record, &recs[i][..]);
+            // Ten records from the sample on, and each one's offset opens
+            // the run at that record.
+            let n = (recs.len() - i).min(10);
+            let mut r = run.open_range(s.offset, n as u64).unwrap();
+            let mut offsets = Vec::new();
+            let mut got = Vec::new();
+            while r.advance().unwrap() {
+                offsets.push(r.record_offset());
+                got.push(r.current().to_vec());
+            }
+            assert_eq!(got, recs[i..i + n].to_vec());
+            assert_eq!(offsets[0], s.offset);
+            let mut again = run.open_range(offsets[n - 1], 1).unwrap();
+            assert!(again.advance().unwrap());
+            assert_eq!(again.current(), &recs[i + n - 1][..]);
+            assert!(!again.advance().unwrap());
+        }
+        // No samples without sampling, or through a compress program.
+        let mut w = RunWriter::create(&tmp, None).unwrap();
+        w.write(b"a").unwrap();
+        assert!(w.finish().unwrap().samples.is_empty());
     }
 
     #[test]

@@ -30,6 +30,7 @@
 
 use super::merge::{LoserTree, RunMerger};
 use super::run::{MergeSource, RunFile, RunReader, RunWriter};
+use super::splitmerge::SplitMerge;
 use super::tmp::TempDir;
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -387,7 +388,8 @@ impl<C: Compare> Sorter<C> {
         }
         self.sort_in_memory();
         let compress = self.spill.compress_program.clone();
-        let mut w = RunWriter::create(self.tmp()?, compress.as_ref())?;
+        let every = self.sample_every();
+        let mut w = RunWriter::create(self.tmp()?, compress.as_ref())?.sampled(every);
         for (i, e) in self.entries.iter().enumerate() {
             // Records are written in sorted order, from random places in
             // the arena: fetch one a few steps ahead (as `MemRun` does).
@@ -400,6 +402,69 @@ impl<C: Compare> Sorter<C> {
         self.arena.clear();
         self.entries.clear();
         Ok(())
+    }
+
+    /// Bytes between the samples of a run written now: none without a
+    /// pool (no parallel merge to cut runs for), else about 1/1024 of the
+    /// budget within 4 KiB..1 MiB, so partitions stay small against the
+    /// budget and samples take about a thousandth of it.
+    /// `PTOOLS_RUN_SAMPLE` sets it (tests cut small runs finely).
+    fn sample_every(&self) -> u64 {
+        if self.pool.is_none() {
+            return 0;
+        }
+        test_sample_spacing().unwrap_or((self.opts.budget / 1024).clamp(4 << 10, 1 << 20))
+    }
+
+    /// As [`Sorter::finish`], but when runs were spilled and a pool is
+    /// there, the final merge runs on every core ([`SplitMerge`]): the
+    /// last buffer is spilled too (freeing it), and
+    /// [`Sorted::next_block`] must then be called with `terminator`.
+    /// (`psort -S 50M` of left.tsv, 2 cores: the one-thread merge was half
+    /// the run.)
+    pub fn finish_parallel(mut self, terminator: u8) -> Result<Sorted<C>> {
+        let every = self.sample_every();
+        let Some(pool) = self.pool.clone() else {
+            return self.finish();
+        };
+        if self.runs.is_empty() || self.spill.compress_program.is_some() || every == 0 {
+            return self.finish();
+        }
+        self.spill()?;
+        let runs = std::mem::take(&mut self.runs);
+        let tmp = self.tmp.as_ref().expect("runs live in the temp dir");
+        let merger = RunMerger {
+            tmp,
+            cmp: self.cmp.clone(),
+            compress: None,
+            fan_in: self.spill.batch_size,
+            pool: Some(&pool),
+            sample_every: every,
+        };
+        let runs = merger.reduce(runs, self.spill.batch_size)?;
+        // Partitions of at least 8 samples per run: finding where a
+        // splitter cuts a run reads up to one sample spacing of it, so
+        // this keeps that extra reading to about 1/16 of the data.
+        let min_part = if test_sample_spacing().is_some() {
+            0
+        } else {
+            4 << 20
+        };
+        let part = (8 * runs.len() as u64 * every).max(min_part);
+        let split = SplitMerge::new(
+            runs,
+            self.cmp.clone(),
+            pool.clone(),
+            terminator,
+            every,
+            part,
+        )?;
+        Ok(Sorted {
+            inner: Inner::Split(split),
+            block: Vec::new(),
+            pool: Some(pool),
+            _tmp: self.tmp.take(),
+        })
     }
 
     /// Sorts what is left and returns the sorted stream.
@@ -427,6 +492,7 @@ impl<C: Compare> Sorter<C> {
             compress: self.spill.compress_program.as_ref(),
             fan_in: self.spill.batch_size,
             pool: self.pool.as_deref(),
+            sample_every: 0,
         };
         let runs = merger.reduce(runs, self.spill.batch_size - 1)?;
         let mut sources = Vec::with_capacity(runs.len() + 1);
@@ -442,6 +508,17 @@ impl<C: Compare> Sorter<C> {
             _tmp: self.tmp.take(),
         })
     }
+}
+
+/// `PTOOLS_RUN_SAMPLE`: the run sample spacing tests force.
+fn test_sample_spacing() -> Option<u64> {
+    static SPACING: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *SPACING.get_or_init(|| {
+        std::env::var("PTOOLS_RUN_SAMPLE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n: &u64| n > 0)
+    })
 }
 
 /// The rayon pool of `threads` threads (none for one thread), one per
@@ -780,6 +857,7 @@ impl MergeSource for Head {
 enum Inner<C: Compare> {
     Memory(MemRun),
     Merge(LoserTree<Head, Shared<C>>),
+    Split(SplitMerge<C>),
 }
 
 /// The sorted records, read one at a time.
@@ -806,6 +884,7 @@ impl<C: Compare> Sorted<C> {
                 None
             }),
             Inner::Merge(tree) => tree.next_record(),
+            Inner::Split(m) => m.next_record(),
         }
     }
 
@@ -867,6 +946,7 @@ impl<C: Compare> Sorted<C> {
                     _ => gather(entries, &mut self.block),
                 }
             }
+            Inner::Split(m) => return m.next_block(),
             Inner::Merge(tree) => {
                 while self.block.len() < OUT_BLOCK {
                     let Some(r) = tree.next_record()? else { break };

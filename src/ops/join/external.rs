@@ -161,7 +161,7 @@ fn sort_side(
     }
     Ok(SortedLines {
         header: f.header.take(),
-        sorted: f.sorter.finish()?,
+        sorted: f.sorter.finish_parallel(b'\n')?,
     })
 }
 

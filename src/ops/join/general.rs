@@ -222,7 +222,7 @@ fn sort_side(
     Ok(Side {
         header,
         keys,
-        sorted: sorter.finish()?,
+        sorted: sorter.finish_parallel(b'\n')?,
     })
 }
 

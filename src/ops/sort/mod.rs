@@ -424,7 +424,8 @@ pub fn run(args: Args) -> Result<i32> {
         }
     }
     let _ = header_source;
-    let mut sorted = sorter.finish()?;
+    // Past the budget, the final merge runs on every core.
+    let mut sorted = sorter.finish_parallel(term)?;
     progress.finish();
 
     // Only now: -o may name one of the inputs.
