@@ -10,7 +10,7 @@
 //!   memory budget;
 //! - [`ops`]: one module per tool, its arguments and its logic;
 //! - [`cli`], [`output`], [`error`], [`progress`]: the conventions every
-//!   tool shares.
+//!   tool shares; [`word`]: short byte strings as one integer.
 //!
 //! See `docs/ARCHITECTURE.md` for threads, channels and buffer ownership.
 
@@ -23,5 +23,6 @@ pub mod ops;
 pub mod output;
 pub mod progress;
 pub mod shuffle;
+pub mod word;
 
 pub use error::{Error, Result};

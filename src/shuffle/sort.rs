@@ -85,10 +85,7 @@ where
 /// prefix for byte-wise (memcmp) comparison of `key`.
 #[inline]
 pub fn bytes_prefix(key: &[u8]) -> u64 {
-    let mut b = [0u8; 8];
-    let n = key.len().min(8);
-    b[..n].copy_from_slice(&key[..n]);
-    u64::from_be_bytes(b)
+    crate::word::be_word(key)
 }
 
 /// The digit at `depth` of a byte-wise (memcmp) key, for
@@ -108,19 +105,20 @@ pub fn bytes_digit(key: &[u8], depth: usize) -> (u64, bool) {
     let start = 8 + 7 * (depth - 1);
     let end = start + 7;
     let len = key.len();
-    let mut b = [0u8; 8];
-    if len > start {
-        let n = (len - start).min(7);
-        b[..n].copy_from_slice(&key[start..start + n]);
-    }
-    b[7] = if depth == 1 {
+    // At most 7 bytes: the lowest byte of the word stays 0 for the length.
+    let window = if len > start {
+        crate::word::be_word(&key[start..start + (len - start).min(7)])
+    } else {
+        0
+    };
+    let len_byte = if depth == 1 {
         len.min(end) as u8
     } else {
         (len.min(end).saturating_sub(start)) as u8
     };
     // Not `<=`: a key ending exactly at the window's end has the same
     // digit as its extensions; its end shows in the next (empty) window.
-    (u64::from_be_bytes(b), len < end)
+    (window | u64::from(len_byte), len < end)
 }
 
 /// How many digits ([`bytes_digit`]) a byte-wise key of `len` bytes has:

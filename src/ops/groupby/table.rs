@@ -45,9 +45,7 @@ impl Hasher for FxHasher {
             bytes = &bytes[8..];
         }
         if !bytes.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..bytes.len()].copy_from_slice(bytes);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(SEED);
+            h = (h.rotate_left(5) ^ crate::word::le_word(bytes)).wrapping_mul(SEED);
         }
         self.0 = h;
     }

@@ -373,13 +373,14 @@ pub fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
 /// whenever the prefixes differ, so sorts compare a `u64` first.
 #[inline]
 pub fn key_prefix(key: &[u8], ignore_case: bool) -> u64 {
-    let mut b = [0u8; 8];
-    let n = key.len().min(8);
-    b[..n].copy_from_slice(&key[..n]);
+    let w = crate::word::be_word(key);
     if ignore_case {
+        let mut b = w.to_be_bytes();
         b.make_ascii_uppercase();
+        u64::from_be_bytes(b)
+    } else {
+        w
     }
-    u64::from_be_bytes(b)
 }
 
 #[cfg(test)]

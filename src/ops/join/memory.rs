@@ -484,11 +484,15 @@ fn counting_sort(parts: &[Vec<(u32, Entry)>], counts: &[u32]) -> Vec<Entry> {
     out
 }
 
+/// Puts entries (indexed in input order) in key order, lines of one key
+/// in input order: an unstable sort with the line's place as the last
+/// tie-break is that stable sort, without the merge sort's scratch copy.
 fn sort(t: &Loaded, entries: &mut [Entry], ic: bool) {
-    entries.par_sort_by(|a, b| {
+    entries.par_sort_unstable_by(|a, b| {
         a.prefix
             .cmp(&b.prefix)
             .then_with(|| compare_keys(t.key(a), t.key(b), ic))
+            .then((a.chunk, a.start).cmp(&(b.chunk, b.start)))
     });
 }
 

@@ -21,6 +21,7 @@
 //! 2.12–2.29 s.
 
 use super::gnu::compare_keys;
+use crate::word::le_word;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 #[repr(C, align(32))]
@@ -49,12 +50,14 @@ const K: u64 = 0x9E37_79B9_7F4A_7C15;
 
 #[inline]
 fn word(bytes: &[u8], ic: bool) -> u64 {
-    let mut b = [0u8; 8];
-    b[..bytes.len()].copy_from_slice(bytes);
+    let w = le_word(bytes);
     if ic {
+        let mut b = w.to_le_bytes();
         b.make_ascii_uppercase();
+        u64::from_le_bytes(b)
+    } else {
+        w
     }
-    u64::from_le_bytes(b)
 }
 
 impl Probe {
