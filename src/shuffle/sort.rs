@@ -405,7 +405,8 @@ impl<C: Compare> Sorter<C> {
     /// Bytes between the samples of a run written now: none without a
     /// pool (no parallel merge to cut runs for), else about 1/1024 of the
     /// budget within 4 KiB..1 MiB, so partitions stay small against the
-    /// budget and samples take about a thousandth of it.
+    /// budget while the samples (one record copy per spacing) hold a
+    /// fraction of a percent of the data.
     /// `PTOOLS_RUN_SAMPLE` sets it (tests cut small runs finely).
     fn sample_every(&self) -> u64 {
         if self.pool.is_none() {
