@@ -291,16 +291,23 @@ fn edge_inputs_match_gnu() {
     }
 }
 
+/// `rows` lines `N<TAB>kK<TAB>i`: N below `numbers`, K below `keys`, i
+/// the line number (so equal keys show their order).
+fn numbered_rows(seed: u64, rows: u64, numbers: u64, keys: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let mut data = Vec::new();
+    for i in 0..rows {
+        let n = rng.below(numbers);
+        data.extend_from_slice(format!("{n}\tk{}\t{i}\n", rng.below(keys)).as_bytes());
+    }
+    data
+}
+
 /// An input far larger than -S: many spilled runs, merged; -j1 and -j3
 /// agree with each other and with GNU.
 #[test]
 fn tiny_buffer_forces_many_runs() {
-    let mut rng = Rng::new(5);
-    let mut data = Vec::new();
-    for i in 0..12_000u64 {
-        let n = rng.below(100_000);
-        data.extend_from_slice(format!("{n}\tk{}\t{i}\n", rng.below(500)).as_bytes());
-    }
+    let data = numbered_rows(5, 12_000, 100_000, 500);
     let s = Scratch::new();
     let path = s.file("big.tsv", &data);
     for args in [
@@ -338,19 +345,7 @@ fn tiny_buffer_forces_many_runs() {
 /// loser tree) and the default sampling (one partition here).
 #[test]
 fn parallel_final_merge_matches_gnu() {
-    let mut rng = Rng::new(8);
-    let mut data = Vec::new();
-    for i in 0..8_000u64 {
-        let n = rng.below(1_000);
-        data.extend_from_slice(
-            format!(
-                "{n}	k{}	{i}
-",
-                rng.below(40)
-            )
-            .as_bytes(),
-        );
-    }
+    let data = numbered_rows(8, 8_000, 1_000, 40);
     let s = Scratch::new();
     let path = s.file("big.tsv", &data);
     for args in [
