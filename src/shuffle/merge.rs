@@ -8,12 +8,7 @@
 //! the heads themselves (they stay in their sources' buffers).
 //!
 //! Each leaf caches the comparator's [`Compare::prefix`] of its head, so
-//! most matches are one integer comparison; when two prefixes tie, the
-//! heads' next [`Compare::digit`]s (depths 1 and 2, computed when first
-//! needed and cached with the head) are compared before the records.
-//! (pmerge of 8 sorted pieces of lines.txt, whose log lines share their
-//! first 8 bytes "2016-MM-" by the million: memcmp was 13% of the
-//! profile and the comparison around it 30%.)
+//! most matches are one integer comparison.
 //!
 //! Stability: a tie goes to the lower source index. Callers number their
 //! sources in input order (runs in push order, pmerge's inputs as given),
@@ -26,31 +21,14 @@ use super::sort::Compare;
 use super::tmp::TempDir;
 use crate::error::Result;
 use rayon::prelude::*;
-use std::cell::Cell;
 use std::cmp::Ordering;
 use std::ffi::OsString;
-
-/// Deepest digit a head caches (deeper ties go to the comparator).
-const CACHED_DIGITS: usize = 2;
-
-/// A head's cached digit at one depth.
-#[derive(Clone, Copy)]
-enum Digit {
-    /// Not computed yet.
-    Unknown,
-    /// The comparator gives none: compare the records.
-    Missing,
-    /// The digit, and whether the digits end here.
-    Known(u64, bool),
-}
 
 /// A loser tree over `k` sources.
 pub struct LoserTree<S: MergeSource, C: Compare> {
     sources: Vec<S>,
     /// Prefix of each source's head; meaningless once exhausted.
     prefix: Vec<u64>,
-    /// Digits at depths `1..=CACHED_DIGITS` of each head, filled lazily.
-    digits: Vec<[Cell<Digit>; CACHED_DIGITS]>,
     live: Vec<bool>,
     /// `tree[n]` for `1 <= n < k` is the loser at inner node `n`; leaf `i`
     /// is node `k + i`, node `n`'s parent is `n / 2`.
@@ -78,9 +56,6 @@ impl<S: MergeSource, C: Compare> LoserTree<S, C> {
             });
         }
         let mut t = LoserTree {
-            digits: (0..k)
-                .map(|_| std::array::from_fn(|_| Cell::new(Digit::Unknown)))
-                .collect(),
             sources,
             prefix,
             live,
@@ -120,47 +95,16 @@ impl<S: MergeSource, C: Compare> LoserTree<S, C> {
             return pa < pb;
         }
         match (self.live[a], self.live[b]) {
-            (true, true) => {
-                for depth in 1..=CACHED_DIGITS {
-                    match (self.digit(a, depth), self.digit(b, depth)) {
-                        (Digit::Known(da, end), Digit::Known(db, _)) => {
-                            if da != db {
-                                return da < db;
-                            }
-                            // Equal digits that end: the records are equal.
-                            if end {
-                                return a < b;
-                            }
-                        }
-                        _ => break,
-                    }
-                }
-                match self
-                    .cmp
-                    .compare(self.sources[a].current(), self.sources[b].current())
-                {
-                    Ordering::Less => true,
-                    Ordering::Greater => false,
-                    Ordering::Equal => a < b,
-                }
-            }
+            (true, true) => match self
+                .cmp
+                .compare(self.sources[a].current(), self.sources[b].current())
+            {
+                Ordering::Less => true,
+                Ordering::Greater => false,
+                Ordering::Equal => a < b,
+            },
             (live_a, _) => live_a,
         }
-    }
-
-    /// Live source `i`'s head digit at `depth` (1-based), asked only when
-    /// the heads compared have equal digits at every smaller depth (the
-    /// contract of [`Compare::digit`]).
-    #[inline]
-    fn digit(&self, i: usize, depth: usize) -> Digit {
-        let cell = &self.digits[i][depth - 1];
-        if let Digit::Unknown = cell.get() {
-            cell.set(match self.cmp.digit(self.sources[i].current(), depth) {
-                Some((d, end)) => Digit::Known(d, end),
-                None => Digit::Missing,
-            });
-        }
-        cell.get()
     }
 
     /// Steps the last winner's source and replays its path.
@@ -168,9 +112,6 @@ impl<S: MergeSource, C: Compare> LoserTree<S, C> {
         let w = self.winner;
         let ok = self.sources[w].advance()?;
         self.live[w] = ok;
-        for d in &self.digits[w] {
-            d.set(Digit::Unknown);
-        }
         self.prefix[w] = if ok {
             self.cmp.prefix(self.sources[w].current())
         } else {
