@@ -29,7 +29,7 @@
 //! buffer of a run being written.
 
 use super::merge::{LoserTree, RunMerger};
-use super::run::{MergeSource, RunFile, RunReader, RunWriter};
+use super::run::{encode_records, MergeSource, RunFile, RunReader, RunWriter};
 use super::splitmerge::SplitMerge;
 use super::tmp::TempDir;
 use crate::error::{Error, Result};
@@ -412,13 +412,50 @@ impl<C: Compare> Sorter<C> {
         let compress = self.spill.compress_program.clone();
         let every = self.sample_every();
         let mut w = RunWriter::create(self.tmp()?, compress.as_ref())?.sampled(every);
-        for (i, e) in self.entries.iter().enumerate() {
-            // Records are written in sorted order, from random places in
-            // the arena: fetch one a few steps ahead (as `MemRun` does).
-            if let Some(f) = self.entries.get(i + PREFETCH) {
-                prefetch(self.arena.as_ptr().wrapping_add(f.off as usize));
+        let arena = &self.arena;
+        // Records are framed in sorted order from random places in the
+        // arena: fetch one a few steps ahead (as `MemRun` does).
+        let frame = |es: &[Entry], out: &mut Vec<u8>| {
+            let records = es.iter().enumerate().map(|(i, e)| {
+                if let Some(f) = es.get(i + PREFETCH) {
+                    prefetch(arena.as_ptr().wrapping_add(f.off as usize));
+                }
+                &arena[e.off as usize..(e.off + e.len) as usize]
+            });
+            encode_records(records, out);
+        };
+        match &self.pool {
+            // Framing (the gather from the arena) on the pool, blocks of
+            // about 1 MiB a wave at a time, written in order: done on the
+            // calling thread it was 11% of `psort -S 50M` of left.tsv,
+            // with the other core idle.
+            Some(pool) if self.entries.len() >= PARALLEL_MIN => {
+                let blocks = blocks_of(&self.entries, SPILL_BLOCK);
+                let wave = 2 * pool.current_num_threads();
+                for group in blocks.chunks(wave) {
+                    let framed: Vec<Vec<u8>> = pool.install(|| {
+                        group
+                            .par_iter()
+                            .map(|r| {
+                                let mut out = Vec::with_capacity(SPILL_BLOCK + SPILL_BLOCK / 8);
+                                frame(&self.entries[r.clone()], &mut out);
+                                out
+                            })
+                            .collect()
+                    });
+                    for block in &framed {
+                        w.write_encoded(block)?;
+                    }
+                }
             }
-            w.write(&self.arena[e.off as usize..(e.off + e.len) as usize])?;
+            _ => {
+                let mut out = Vec::new();
+                for es in self.entries.chunks(4096) {
+                    out.clear();
+                    frame(es, &mut out);
+                    w.write_encoded(&out)?;
+                }
+            }
         }
         self.runs.push(w.finish()?);
         self.arena.clear();
@@ -589,6 +626,27 @@ fn split_at_terminators(data: &[u8], terminator: u8, n: usize) -> Vec<(usize, us
     }
     pieces.push((start, data.len()));
     pieces
+}
+
+/// Record bytes in a block of a spilled run framed at once.
+const SPILL_BLOCK: usize = 1 << 20;
+
+/// `entries` cut into consecutive ranges of about `bytes` record bytes
+/// each (at least one entry each).
+fn blocks_of(entries: &[Entry], bytes: usize) -> Vec<std::ops::Range<usize>> {
+    let mut blocks = Vec::new();
+    let (mut start, mut size) = (0, 0);
+    for (i, e) in entries.iter().enumerate() {
+        size += e.len as usize + 1;
+        if size >= bytes {
+            blocks.push(start..i + 1);
+            (start, size) = (i + 1, 0);
+        }
+    }
+    if start < entries.len() {
+        blocks.push(start..entries.len());
+    }
+    blocks
 }
 
 /// How many records `piece` holds: its terminators, plus one for an
@@ -1066,6 +1124,25 @@ mod tests {
         let (spilled, runs) = sort_with(&recs, 64 << 10, 16);
         assert!(runs > 3, "{runs} runs");
         assert_eq!(spilled, mem);
+    }
+
+    /// Runs large enough to be framed on the pool, in several blocks and
+    /// waves, merged by the parallel final merge: the in-memory order.
+    #[test]
+    fn large_runs_framed_on_the_pool() {
+        let recs = records(400_000);
+        let (mem, _) = sort_with(&recs, 1 << 30, 16);
+        let mut s = Sorter::new(FirstByte, options(4 << 20, vec![]));
+        for r in &recs {
+            s.push(r).unwrap();
+        }
+        assert!(s.runs() >= 2, "{} runs", s.runs());
+        let mut sorted = s.finish_parallel(b'\n').unwrap();
+        let mut out = Vec::new();
+        while let Some(r) = sorted.next_record().unwrap() {
+            out.push(r.to_vec());
+        }
+        assert_eq!(out, mem);
     }
 
     #[test]
