@@ -179,6 +179,10 @@ const FLAG_SETS: &[&[&str]] = &[
     &["-i"],
     &["-i", "-a", "1", "-a", "2"],
     &["-1", "2", "-2", "1"],
+    // Join fields past the first, often missing or empty: the direct
+    // printing of pairs copies the spans around them.
+    &["-j", "2"],
+    &["-1", "3", "-2", "2"],
     &["-j", "2", "-a", "1"],
     &["--header"],
     &["--header", "-a", "2", "-o", "auto", "-e", "?"],

@@ -257,24 +257,8 @@ impl Spec {
                     Some(_) => self.field(l1, self.key1, out),
                 }
                 for (line, k) in [(l1, self.key1), (l2, self.key2)] {
-                    let Some(l) = line else { continue };
-                    let n = l.fields.len();
-                    if n == 0 {
-                        continue;
-                    }
-                    if k >= n {
-                        out.push(osep);
-                        out.extend_from_slice(l.bytes);
-                        continue;
-                    }
-                    let f = &l.fields[k];
-                    if k > 0 {
-                        out.push(osep);
-                        out.extend_from_slice(&l.bytes[..f.start as usize - 1]);
-                    }
-                    if k + 1 < n {
-                        out.push(osep);
-                        out.extend_from_slice(&l.bytes[f.end as usize + 1..]);
+                    if let Some(l) = line {
+                        self.span_others(l, k, out);
                     }
                 }
             }
@@ -306,6 +290,68 @@ impl Spec {
                 }
             }
         }
+    }
+
+    /// Whether [`Spec::print`] of a joined pair is the join field of file
+    /// 1 followed by [`Spec::others_of`] each line: the default layout,
+    /// no `-e`, one separator byte.
+    pub fn spans_layout(&self) -> bool {
+        self.layout == Layout::Default
+            && self.empty.is_none()
+            && matches!(self.sep, Separator::Char(c) if c != b'\n')
+    }
+
+    /// The default layout's fields of `l` other than field `k`, each
+    /// preceded by the separator, copied as the spans they are in the line
+    /// (the layout of [`Spec::spans_layout`]).
+    #[inline]
+    fn span_others(&self, l: &Line, k: usize, out: &mut Vec<u8>) {
+        let osep = self.sep.output();
+        let n = l.fields.len();
+        if n == 0 {
+            return;
+        }
+        if k >= n {
+            out.push(osep);
+            out.extend_from_slice(l.bytes);
+            return;
+        }
+        let f = &l.fields[k];
+        if k > 0 {
+            out.push(osep);
+            out.extend_from_slice(&l.bytes[..f.start as usize - 1]);
+        }
+        if k + 1 < n {
+            out.push(osep);
+            out.extend_from_slice(&l.bytes[f.end as usize + 1..]);
+        }
+    }
+
+    /// What [`Spec::print`] prints of `line` (of file `which`) after the
+    /// join field, under [`Spec::spans_layout`], given where its key is
+    /// (`key_at`: start and length, as [`Spec::key`] finds it). A
+    /// non-empty key says where the fields around it are, so nothing is
+    /// split; an empty or missing one is split as `print` would.
+    #[inline]
+    pub fn others_of(&self, line: &[u8], which: u8, key_at: (usize, usize), out: &mut Vec<u8>) {
+        let k = if which == 1 { self.key1 } else { self.key2 };
+        let (start, len) = key_at;
+        if len == 0 {
+            let mut fields = Vec::new();
+            self.split(line, &mut fields);
+            let l = Line {
+                bytes: line,
+                fields: &fields,
+            };
+            return self.span_others(&l, k, out);
+        }
+        let osep = self.sep.output();
+        if start > 0 {
+            out.push(osep);
+            out.extend_from_slice(&line[..start - 1]);
+        }
+        // The separator after the key, if any, leads the rest.
+        out.extend_from_slice(&line[start + len..]);
     }
 
     /// GNU's `prfields`: every field but the join field, each preceded by
