@@ -22,15 +22,19 @@
 
 use super::gnu::compare_keys;
 use crate::word::le_word;
-use std::sync::atomic::{AtomicU32, Ordering};
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
+/// Atomics throughout so that keys are inserted from all threads
+/// (claiming a free slot by its rank) and hits counted from all threads;
+/// the relaxed loads and stores compile to plain moves.
 #[repr(C, align(32))]
 struct Slot {
-    w0: u64,
-    w1: u64,
-    len: u32,
+    w0: AtomicU64,
+    w1: AtomicU64,
+    len: AtomicU32,
     /// `EMPTY` for a free slot.
-    rank: u32,
+    rank: AtomicU32,
     /// Probes that found this key ([`KeyTable::find`]).
     hits: AtomicU32,
 }
@@ -98,13 +102,15 @@ impl KeyTable {
     /// A table for up to `n` keys (load factor at most 1/2).
     pub fn with_capacity(n: usize, ic: bool) -> KeyTable {
         let cap = (n * 2).next_power_of_two().max(16);
+        // Filled on all threads: 2M keys take 128 MiB of fresh pages.
         KeyTable {
             slots: (0..cap)
+                .into_par_iter()
                 .map(|_| Slot {
-                    w0: 0,
-                    w1: 0,
-                    len: 0,
-                    rank: EMPTY,
+                    w0: AtomicU64::new(0),
+                    w1: AtomicU64::new(0),
+                    len: AtomicU32::new(0),
+                    rank: AtomicU32::new(EMPTY),
                     hits: AtomicU32::new(0),
                 })
                 .collect(),
@@ -119,17 +125,26 @@ impl KeyTable {
     }
 
     /// Adds a key known to be new (the build side's keys are distinct
-    /// once grouped), given its probe.
-    pub fn insert(&mut self, p: &Probe, rank: u32) {
+    /// once grouped), given its probe. Threads may insert at once: each
+    /// claims the first free slot from the key's home by swapping in its
+    /// rank. Lookups ([`KeyTable::find`]) must start after every insert
+    /// has returned (a join of the inserting threads orders them).
+    pub fn insert(&self, p: &Probe, rank: u32) {
         let mut i = self.home(p);
-        while self.slots[i].rank != EMPTY {
+        loop {
+            let s = &self.slots[i];
+            if s.rank.load(Ordering::Relaxed) == EMPTY
+                && s.rank
+                    .compare_exchange(EMPTY, rank, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+            {
+                s.w0.store(p.w0, Ordering::Relaxed);
+                s.w1.store(p.w1, Ordering::Relaxed);
+                s.len.store(p.len, Ordering::Relaxed);
+                return;
+            }
             i = (i + 1) & self.mask;
         }
-        let s = &mut self.slots[i];
-        s.w0 = p.w0;
-        s.w1 = p.w1;
-        s.len = p.len;
-        s.rank = rank;
     }
 
     /// Hints the CPU to fetch `p`'s home slot.
@@ -157,16 +172,17 @@ impl KeyTable {
         let mut i = self.home(p);
         loop {
             let s = &self.slots[i];
-            if s.rank == EMPTY {
+            let rank = s.rank.load(Ordering::Relaxed);
+            if rank == EMPTY {
                 return None;
             }
-            if s.w0 == p.w0
-                && s.w1 == p.w1
-                && s.len == p.len
-                && (p.len <= 16 || compare_keys(key, rank_key(s.rank), self.ic).is_eq())
+            if s.w0.load(Ordering::Relaxed) == p.w0
+                && s.w1.load(Ordering::Relaxed) == p.w1
+                && s.len.load(Ordering::Relaxed) == p.len
+                && (p.len <= 16 || compare_keys(key, rank_key(rank), self.ic).is_eq())
             {
                 s.hits.fetch_add(1, Ordering::Relaxed);
-                return Some(s.rank);
+                return Some(rank);
             }
             i = (i + 1) & self.mask;
         }
@@ -177,8 +193,9 @@ impl KeyTable {
     pub fn hits(&self, ranks: usize) -> Vec<u32> {
         let mut counts = vec![0; ranks];
         for s in &self.slots {
-            if s.rank != EMPTY {
-                counts[s.rank as usize] = s.hits.load(Ordering::Relaxed);
+            let rank = s.rank.load(Ordering::Relaxed);
+            if rank != EMPTY {
+                counts[rank as usize] = s.hits.load(Ordering::Relaxed);
             }
         }
         counts
@@ -195,7 +212,7 @@ mod tests {
             .map(|i| format!("key-{i}-{}", "x".repeat((i % 23) as usize)).into_bytes())
             .collect();
         for ic in [false, true] {
-            let mut t = KeyTable::with_capacity(keys.len(), ic);
+            let t = KeyTable::with_capacity(keys.len(), ic);
             for (r, k) in keys.iter().enumerate() {
                 t.insert(&Probe::new(k, ic), r as u32);
             }
