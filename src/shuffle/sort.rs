@@ -1170,15 +1170,7 @@ mod tests {
         }
         chunked.push_chunk(&data, b'\n').unwrap();
         assert!(chunked.runs() >= 2, "{} runs", chunked.runs());
-        let (mut a, mut b) = (one.finish().unwrap(), chunked.finish().unwrap());
-        let mut n = 0;
-        while let Some(x) = a.next_record().unwrap() {
-            let x = x.to_vec();
-            assert_eq!(Some(&x[..]), b.next_record().unwrap(), "record {n}");
-            n += 1;
-        }
-        assert_eq!(b.next_record().unwrap(), None);
-        assert_eq!(n, recs.len());
+        assert_same_records(one, chunked, recs.len());
     }
 
     /// Runs large enough to be framed on the pool, in several blocks and
@@ -1254,6 +1246,19 @@ mod tests {
         assert_eq!(out, ["", "a1", "a0", "b2", "b1"]);
     }
 
+    /// Both sorters finish with the same `n` records in the same order.
+    fn assert_same_records<C: Compare>(one: Sorter<C>, other: Sorter<C>, n: usize) {
+        let (mut a, mut b) = (one.finish().unwrap(), other.finish().unwrap());
+        let mut seen = 0;
+        while let Some(x) = a.next_record().unwrap() {
+            let x = x.to_vec();
+            assert_eq!(Some(&x[..]), b.next_record().unwrap(), "record {seen}");
+            seen += 1;
+        }
+        assert_eq!(b.next_record().unwrap(), None);
+        assert_eq!(seen, n);
+    }
+
     /// Chunks large enough for the pool's split (several in a row, the
     /// last one unterminated) give what pushing each record gives, in
     /// memory and past the budget.
@@ -1280,15 +1285,7 @@ mod tests {
             // The same records in each run, or runs cut a little apart
             // where a chunk reached the budget: the same output.
             assert_eq!(one.runs() == 0, chunked.runs() == 0, "budget {budget}");
-            let (mut a, mut b) = (one.finish().unwrap(), chunked.finish().unwrap());
-            let mut n = 0;
-            while let Some(x) = a.next_record().unwrap() {
-                let x = x.to_vec();
-                assert_eq!(Some(&x[..]), b.next_record().unwrap(), "record {n}");
-                n += 1;
-            }
-            assert_eq!(b.next_record().unwrap(), None);
-            assert_eq!(n, recs.len());
+            assert_same_records(one, chunked, recs.len());
         }
     }
 
