@@ -57,18 +57,18 @@ pub fn encode_records<'a>(records: impl Iterator<Item = &'a [u8]>, out: &mut Vec
     }
 }
 
-/// The length framed at the start of `bytes` (well-formed, as
-/// [`encode_records`] wrote it) and the framing's size.
+/// The length framed at the start of `bytes` and the framing's size;
+/// `None` when the framing is cut short (or runs past a u64's 10 bytes).
 #[inline]
-fn decode_varint(bytes: &[u8]) -> (usize, usize) {
+fn decode_varint(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut v = 0usize;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().take(10).enumerate() {
         v |= usize::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
-            return (v, i + 1);
+            return Some((v, i + 1));
         }
     }
-    unreachable!("a record framing cut short in an encoded block")
+    None
 }
 
 /// A record of a run and where it starts: one entry of the run's sparse
@@ -207,6 +207,19 @@ impl RunWriter {
     /// Appends one record.
     #[inline]
     pub fn write(&mut self, record: &[u8]) -> Result<()> {
+        let mut len = [0u8; 10];
+        let n = encode_varint(record.len() as u64, &mut len);
+        self.count(record, n);
+        self.out
+            .write_all(&len[..n])
+            .and_then(|_| self.out.write_all(record))
+            .map_err(|e| write_error(&self.path, e))
+    }
+
+    /// Counts one record about to be written with `framing` bytes of
+    /// length before it, taking a sample if one is due.
+    #[inline]
+    fn count(&mut self, record: &[u8], framing: usize) {
         if self.sample_every > 0 && self.written >= self.next_sample {
             self.samples.push(Sample {
                 offset: self.written,
@@ -215,15 +228,8 @@ impl RunWriter {
             });
             self.next_sample = self.written + self.sample_every;
         }
-        let mut len = [0u8; 10];
-        let n = encode_varint(record.len() as u64, &mut len);
-        self.out
-            .write_all(&len[..n])
-            .and_then(|_| self.out.write_all(record))
-            .map_err(|e| write_error(&self.path, e))?;
         self.records += 1;
-        self.written += (n + record.len()) as u64;
-        Ok(())
+        self.written += (framing + record.len()) as u64;
     }
 
     /// Appends records already framed by [`encode_records`] (one block of
@@ -231,31 +237,11 @@ impl RunWriter {
     /// of each, with one write. The framing is walked to keep the sample
     /// index, which costs a few integer steps a record.
     pub fn write_encoded(&mut self, block: &[u8]) -> Result<()> {
-        if self.sample_every > 0 {
-            let mut pos = 0;
-            while pos < block.len() {
-                let (len, n) = decode_varint(&block[pos..]);
-                let size = (n + len) as u64;
-                if self.written >= self.next_sample {
-                    self.samples.push(Sample {
-                        offset: self.written,
-                        index: self.records,
-                        record: block[pos + n..pos + n + len].into(),
-                    });
-                    self.next_sample = self.written + self.sample_every;
-                }
-                self.records += 1;
-                self.written += size;
-                pos += n + len;
-            }
-        } else {
-            let mut pos = 0;
-            while pos < block.len() {
-                let (len, n) = decode_varint(&block[pos..]);
-                self.records += 1;
-                pos += n + len;
-            }
-            self.written += block.len() as u64;
+        let mut pos = 0;
+        while pos < block.len() {
+            let (len, n) = decode_varint(&block[pos..]).expect("a block framed by encode_records");
+            self.count(&block[pos + n..pos + n + len], n);
+            pos += n + len;
         }
         self.out
             .write_all(block)
@@ -374,22 +360,10 @@ impl MergeSource for RunReader {
         if !self.fill(10)? && self.end == self.pos {
             return Err(self.truncated());
         }
-        let mut len = 0usize;
-        let mut shift = 0;
-        let mut i = self.pos;
-        loop {
-            if i >= self.end || shift > 63 {
-                return Err(self.truncated());
-            }
-            let b = self.buf[i];
-            i += 1;
-            len |= usize::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-        }
-        self.pos = i;
+        let Some((len, n)) = decode_varint(&self.buf[self.pos..self.end]) else {
+            return Err(self.truncated());
+        };
+        self.pos += n;
         if !self.fill(len)? {
             return Err(self.truncated());
         }

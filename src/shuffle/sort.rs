@@ -431,48 +431,35 @@ impl<C: Compare> Sorter<C> {
         let every = self.sample_every();
         let mut w = RunWriter::create(self.tmp()?, compress.as_ref())?.sampled(every);
         let arena = &self.arena;
+        let entries = &self.entries;
         // Records are framed in sorted order from random places in the
         // arena: fetch one a few steps ahead (as `MemRun` does).
-        let frame = |es: &[Entry], out: &mut Vec<u8>| {
+        let frame = |r: &std::ops::Range<usize>| {
+            let es = &entries[r.clone()];
+            // A u32 length frames in at most 5 bytes.
+            let mut out = Vec::with_capacity(es.iter().map(|e| e.len as usize + 5).sum());
             let records = es.iter().enumerate().map(|(i, e)| {
                 if let Some(f) = es.get(i + PREFETCH) {
                     prefetch(arena.as_ptr().wrapping_add(f.off as usize));
                 }
                 &arena[e.off as usize..(e.off + e.len) as usize]
             });
-            encode_records(records, out);
+            encode_records(records, &mut out);
+            out
         };
-        match &self.pool {
-            // Framing (the gather from the arena) on the pool, blocks of
-            // about 1 MiB a wave at a time, written in order: done on the
-            // calling thread it was 11% of `psort -S 50M` of left.tsv,
-            // with the other core idle.
-            Some(pool) if self.entries.len() >= PARALLEL_MIN => {
-                let blocks = blocks_of(&self.entries, SPILL_BLOCK);
-                let wave = 2 * pool.current_num_threads();
-                for group in blocks.chunks(wave) {
-                    let framed: Vec<Vec<u8>> = pool.install(|| {
-                        group
-                            .par_iter()
-                            .map(|r| {
-                                let mut out = Vec::with_capacity(SPILL_BLOCK + SPILL_BLOCK / 8);
-                                frame(&self.entries[r.clone()], &mut out);
-                                out
-                            })
-                            .collect()
-                    });
-                    for block in &framed {
-                        w.write_encoded(block)?;
-                    }
-                }
-            }
-            _ => {
-                let mut out = Vec::new();
-                for es in self.entries.chunks(4096) {
-                    out.clear();
-                    frame(es, &mut out);
-                    w.write_encoded(&out)?;
-                }
+        // Framing (the gather from the arena) on the pool, blocks of about
+        // 1 MiB a wave at a time, written in order: done on the calling
+        // thread it was 11% of `psort -S 50M` of left.tsv, with the other
+        // core idle.
+        let pool = self.pool.as_ref().filter(|_| entries.len() >= PARALLEL_MIN);
+        let wave = pool.map_or(1, |p| 2 * p.current_num_threads());
+        for group in blocks_of(entries, SPILL_BLOCK).chunks(wave) {
+            let framed: Vec<Vec<u8>> = match pool {
+                Some(pool) => pool.install(|| group.par_iter().map(frame).collect()),
+                None => group.iter().map(frame).collect(),
+            };
+            for block in &framed {
+                w.write_encoded(block)?;
             }
         }
         self.runs.push(w.finish()?);

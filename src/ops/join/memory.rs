@@ -505,26 +505,26 @@ fn print_matches(
     let (bt, pt) = tables;
     // Per rank: where its probe lines start, and its output lines.
     let nranks = m.counts.len();
+    let pairs = |r: usize| match m.counts[r] {
+        0 => 0,
+        c => u64::from(c) * m.build_run(r).len() as u64,
+    };
     let mut probe_at = Vec::with_capacity(nranks + 1);
     let mut acc = 0usize;
-    let mut lines = 0u64;
-    for (r, &c) in m.counts.iter().enumerate() {
+    for &c in &m.counts {
         probe_at.push(acc);
         acc += c as usize;
-        if c > 0 {
-            lines += u64::from(c) * m.build_run(r).len() as u64;
-        }
     }
     probe_at.push(acc);
+    let lines: u64 = (0..nranks).map(pairs).sum();
     let nseg = (lines / 16_384).clamp(1, 4096).max(res.threads as u64);
     let mut cuts = vec![0usize];
     let mut done = 0u64;
-    for (r, &c) in m.counts.iter().enumerate() {
-        if c > 0 {
-            done += u64::from(c) * m.build_run(r).len() as u64;
-            if done * nseg >= lines * cuts.len() as u64 && r + 1 < nranks {
-                cuts.push(r + 1);
-            }
+    for r in 0..nranks {
+        let n = pairs(r);
+        done += n;
+        if n > 0 && done * nseg >= lines * cuts.len() as u64 && r + 1 < nranks {
+            cuts.push(r + 1);
         }
     }
     cuts.push(nranks);
