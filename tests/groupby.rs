@@ -367,6 +367,9 @@ fn csv_mode_matches_python_oracle() {
         "both, \"x\"\nand",
         "",
         "Zed",
+        // Quoted across several of the scanner's 64-byte blocks, with
+        // delimiters, newlines and CRs inside.
+        "long, \"quoted\"\r\nvalue that runs on, and on, past one block, and past two blocks\nof bytes",
     ];
     let mut data = String::from("id,name,\"the key\",v\n");
     for i in 0..250 {
@@ -374,13 +377,15 @@ fn csv_mode_matches_python_oracle() {
         let k = rng.pick(&["k1", "k,2", "k\"3\"", "k\n4"]);
         let v = format!("{}.{:02}", rng.below(300) as i64 - 100, rng.below(100));
         let q = |s: &str| {
-            if s.contains([',', '"', '\n']) || rng_quote(i) {
+            if s.contains([',', '"', '\n', '\r']) || rng_quote(i) {
                 format!("\"{}\"", s.replace('"', "\"\""))
             } else {
                 s.to_string()
             }
         };
-        data.push_str(&format!("{i},{},{},{}\n", q(n), q(k), q(&v)));
+        // Some records end in CRLF (not data in CSV).
+        let end = if i % 5 == 0 { "\r\n" } else { "\n" };
+        data.push_str(&format!("{i},{},{},{}{end}", q(n), q(k), q(&v)));
     }
     let s = Scratch::new();
     let path = s.file("t.csv", data.as_bytes());

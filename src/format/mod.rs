@@ -8,8 +8,8 @@
 //! - [`fieldlist`]: GNU's field-list grammar (`1,3-5,7-`) extended with
 //!   column names, resolved against a header once.
 //! - [`header`]: a header row and name lookup.
-//! - [`bytescan`]: the positions of a few byte values (delimiter,
-//!   terminator, quote), 32 bytes at a time.
+//! - [`bytescan`]: the unquoted delimiters and terminators of a buffer as
+//!   bit masks, 64 bytes at a time.
 //!
 //! Fields are ranges into the record's bytes; nothing here allocates per
 //! field on the hot path.

@@ -22,7 +22,7 @@ pub mod table;
 use crate::cli::{self, FormatArgs, ProgressArgs, ThreadsArg};
 use crate::engine::{self, Event, Flow, Item};
 use crate::error::{Error, Result};
-use crate::format::bytescan::Specials;
+use crate::format::bytescan::{Block, Separators};
 use crate::format::csv::{split_fields, unquote, write_field};
 use crate::format::{Dialect, Header};
 use crate::input::{self, stream::StreamOptions, Chunk, ChunkStream, StreamItem};
@@ -291,13 +291,10 @@ fn key_fields(key: &[u8], multi: bool) -> Vec<Vec<u8>> {
 }
 
 /// Calls `f(record number, record range, field ranges)` for every record
-/// of `data`; ranges index `data`. Delimited and CSV input take one pass
-/// over the positions of delimiters, terminators and quotes
-/// ([`Specials`]: fields are short, so one `memchr` per field cost 3× more,
-/// 30% of the run in memchr calls, measured with perf on trips.csv; a
-/// byte-at-a-time loop over a class table took 1.98–2.20 s where this
-/// takes 1.86–1.89 s on the low-cardinality benchmark query, scale 1, 2
-/// cores, side by side); `-W` input splits record by record.
+/// of `data`; ranges index `data`. Delimited and CSV input are split from
+/// [`Separators`]' masks (see there for what it replaced and why): the
+/// delimiter bits below the next terminator are a record's fields, popped
+/// up to the `need`-th; `-W` input splits record by record.
 fn scan<E>(
     spec: &Spec,
     data: &[u8],
@@ -323,65 +320,56 @@ fn scan<E>(
         Split::Csv(d) => (d, true),
     };
     let term = spec.dialect.terminator;
-    let quote = if quoting { b'"' } else { delim };
-    let mut specials = Specials::new(data, delim, term, quote);
     let mut rec_start = 0;
     let mut field_start = 0;
-    let mut in_quotes = false;
     let n = data.len();
-    while let Some(i) = specials.next() {
-        let b = data[i];
-        if quoting && b == b'"' {
-            in_quotes = !in_quotes;
-        } else if in_quotes {
-        } else if b == delim {
-            ranges.push(field_start..i);
-            field_start = i + 1;
-            if ranges.len() >= need {
-                // Every field used is split: jump to the record's end
-                // (a quarter of trips.csv's bytes are past the last
-                // column used in the benchmark queries).
-                let mut j = i + 1;
-                let mut quoted = false;
-                let stop = loop {
-                    let hit = if quoting {
-                        memchr::memchr2(term, b'"', &data[j..])
-                    } else {
-                        memchr::memchr(term, &data[j..])
-                    };
-                    match hit {
-                        None => break n,
-                        Some(k) if data[j + k] == b'"' => {
-                            quoted = !quoted;
-                            j += k + 1;
-                        }
-                        Some(k) if quoted => j += k + 1,
-                        Some(k) => break j + k,
+    // Past the last field used, the record's other delimiters are
+    // cleared from the mask unread.
+    let mut skipping = false;
+    for Block {
+        base,
+        mut delims,
+        mut terms,
+    } in Separators::new(data, delim, term, quoting)
+    {
+        loop {
+            // The delimiters before the next terminator (all of the
+            // block's when it has none) belong to the current record.
+            let before = if terms == 0 {
+                !0
+            } else {
+                (terms & terms.wrapping_neg()) - 1
+            };
+            if !skipping {
+                let mut fields = delims & before;
+                while fields != 0 {
+                    let i = base + fields.trailing_zeros() as usize;
+                    fields &= fields - 1;
+                    ranges.push(field_start..i);
+                    field_start = i + 1;
+                    if ranges.len() >= need {
+                        skipping = true;
+                        break;
                     }
-                };
-                let mut end = stop;
-                if quoting && end > rec_start && data[end - 1] == b'\r' {
-                    end -= 1;
                 }
-                f(r, rec_start..end, &ranges)?;
-                ranges.clear();
-                r += 1;
-                rec_start = (stop + 1).min(n);
-                field_start = rec_start;
-                specials.seek(stop + 1);
-                continue;
             }
-        } else {
+            delims &= !before;
+            if terms == 0 {
+                break;
+            }
+            let i = base + terms.trailing_zeros() as usize;
+            terms &= terms - 1;
             // End of record (CSV: a CR before the LF is not data).
             let mut end = i;
             if quoting && end > rec_start && data[end - 1] == b'\r' {
                 end -= 1;
             }
-            if end > rec_start || !ranges.is_empty() {
+            if !skipping && (end > rec_start || !ranges.is_empty()) {
                 ranges.push(field_start..end);
             }
             f(r, rec_start..end, &ranges)?;
             ranges.clear();
+            skipping = false;
             r += 1;
             rec_start = i + 1;
             field_start = i + 1;
@@ -392,7 +380,9 @@ fn scan<E>(
         if quoting && data[end - 1] == b'\r' {
             end -= 1;
         }
-        ranges.push(field_start..end);
+        if !skipping {
+            ranges.push(field_start..end);
+        }
         f(r, rec_start..end, &ranges)?;
         r += 1;
     }
@@ -466,6 +456,12 @@ pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
             let raw = value(spec, field(op.field));
             if ops::skipped(spec.narm, &raw) {
                 continue;
+            }
+            if op.kind.sums_decimals() {
+                if let Some((m, frac)) = number::decimal(&raw) {
+                    t.states[g * nops + i].add_decimal(m, frac);
+                    continue;
+                }
             }
             let x = if op.kind.numeric() {
                 match number::parse(&raw) {

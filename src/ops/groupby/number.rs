@@ -5,17 +5,22 @@
 //!   for plain decimals (`-12.50`): digits into a `u64` and one exact
 //!   division by a power of ten (Clinger's fast path, correctly rounded);
 //!   anything else goes through `str::parse::<f64>`, also correctly rounded.
-//! - [`ExactSum`]: an exact accumulator of `f64` values. The sum is kept as
-//!   an integer times a power of two, in an `i128` while it fits and in a
-//!   growable big integer after, so adding in any order and combining
-//!   partial sums in any grouping gives the same bits: results do not
-//!   depend on the chunk size or `-j`. It is rounded once, at the end.
+//! - [`decimal`]: a short plain decimal as the integer of its digits and
+//!   its scale, which `sum` and `mean` add without rounding.
+//! - [`ExactSum`]: an exact accumulator of `f64` values and of decimals.
+//!   The doubles' sum is kept as an integer times a power of two, in an
+//!   `i128` while it fits and in a growable big integer after; the
+//!   decimals' as an integer times a power of ten. Adding in any order and
+//!   combining partial sums in any grouping gives the same bits: results
+//!   do not depend on the chunk size or `-j`. It is rounded once, at the
+//!   end.
 //! - [`Format`]: C `printf` of one floating-point conversion (`%.14g`
 //!   by default, as datamash's `%.14Lg`; `-R N` is `%.Nf`; `--format`).
 //!
 //! datamash computes in `long double` (64-bit mantissa); we read values
-//! into `f64` and sum exactly, so a last-digit difference is possible
-//! only where the 14th significant digit sits on a rounding edge.
+//! into `f64` (or, for `sum` and `mean`, short decimals as written) and sum
+//! exactly, so a last-digit difference is possible only where the 14th
+//! significant digit sits on a rounding edge.
 
 use crate::error::{Error, Result};
 
@@ -44,6 +49,10 @@ fn parse_plain(s: &[u8]) -> Option<f64> {
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
+    if let Some((m, frac)) = short_decimal(digits) {
+        let v = m as f64 / POW10[frac];
+        return Some(if neg { -v } else { v });
+    }
     let mut m: u64 = 0;
     let mut n = 0usize;
     let mut frac = 0usize;
@@ -69,6 +78,69 @@ fn parse_plain(s: &[u8]) -> Option<f64> {
     }
     let v = m as f64 / POW10[frac];
     Some(if neg { -v } else { v })
+}
+
+/// A short plain decimal (`[-+]` then at most 8 bytes of digits and one
+/// dot) as `(signed integer of its digits, digits after the dot)`: the
+/// exact value a sum takes without rounding it to a double first (see
+/// [`ExactSum::add_decimal`]). `None` for every other shape, which
+/// [`parse`] still reads.
+#[inline]
+pub fn decimal(s: &[u8]) -> Option<(i64, u32)> {
+    let (neg, digits) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let (m, frac) = short_decimal(digits)?;
+    let m = m as i64;
+    Some((if neg { -m } else { m }, frac as u32))
+}
+
+/// `digits[.digits]` of at most 8 bytes as (integer of all its digits,
+/// digits after the dot), read as one word: the typical value (`12.50`,
+/// `0.41`) costs a few multiplies and no branch per byte. The byte loop
+/// of [`parse_plain`] mispredicted on every field length and dot
+/// position: it was the hottest spot of pgroupby's benchmark queries
+/// (perf on trips.csv, two numeric columns a record). `None` means "not
+/// this shape": the caller takes the byte loop, which answers the same.
+#[inline]
+fn short_decimal(s: &[u8]) -> Option<(u64, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let len = s.len();
+    if len == 0 || len > 8 {
+        return None;
+    }
+    let w = crate::word::le_word(s);
+    // The first '.' (exact for the lowest zero byte of w ^ '.'s).
+    let x = w ^ (ONES * u64::from(b'.'));
+    let dots = x.wrapping_sub(ONES) & !x & (ONES << 7);
+    let dot = (dots.trailing_zeros() / 8) as usize;
+    let (w, n, frac) = if dot < len {
+        let low = w & ((1u64 << (8 * dot)) - 1);
+        let high = if dot + 1 < 8 { w >> (8 * (dot + 1)) } else { 0 };
+        (low | (high << (8 * dot)), len - 1, len - 1 - dot)
+    } else {
+        (w, len, 0)
+    };
+    if n == 0 {
+        return None;
+    }
+    // The n digits moved to the top bytes, '0's below: eight digits, the
+    // most significant in byte 0.
+    let pad = 8 * (8 - n) as u32;
+    let filled = (w << pad) | ((ONES * u64::from(b'0')) & ((1u64 << pad) - 1));
+    let d = filled.wrapping_sub(ONES * u64::from(b'0'));
+    // Every byte a digit: no byte borrowed below '0' (high nibble 0) and
+    // none above '9' (adding 6 stays below 16).
+    if filled & (ONES * 0xf0) != ONES * 0x30 || (d.wrapping_add(ONES * 6)) & (ONES * 0xf0) != 0 {
+        return None;
+    }
+    // Pairs, then fours, then all eight (byte 0 most significant).
+    let d = (d.wrapping_mul(10) + (d >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let d = (d.wrapping_mul(100) + (d >> 16)) & 0x0000_ffff_0000_ffff;
+    let d = (d.wrapping_mul(10000) + (d >> 32)) & 0xffff_ffff;
+    Some((d, frac))
 }
 
 /// The rest of `strtold`'s grammar.
@@ -170,15 +242,25 @@ impl Small {
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ExactSum {
-    /// The sum is `small * 2^exp` while `big` is `None`; an `i128` kept as
-    /// two words so the struct is 8-aligned (32 bytes, not 48: one state
-    /// per group and operation, so it counts against the budget).
+    /// The sum of the doubles added is `small * 2^exp` while `big` is
+    /// `None`; an `i128` kept as two words so the struct is 8-aligned (48
+    /// bytes, not 64: one state per group and operation, so it counts
+    /// against the budget).
     small: Small,
+    /// The sum of the decimals added ([`ExactSum::add_decimal`]) is
+    /// `dec / 10^scale`, `scale` at most 7. It cannot overflow: a short
+    /// decimal is below 10^8 and has at most 7 digits after the dot, so
+    /// each adds less than 10^15 at scale 7, and 2^64 of them stay below
+    /// 2^114.
+    dec: Small,
     exp: i32,
+    scale: u8,
     big: Option<Box<BigFixed>>,
     /// Bit 0: +inf seen, bit 1: -inf seen, bit 2: nan seen.
     special: u8,
 }
+
+const POW10_I128: [i128; 8] = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000];
 
 impl ExactSum {
     #[inline]
@@ -198,6 +280,29 @@ impl ExactSum {
         }
         let (m, e) = decompose(x);
         self.add_scaled(i128::from(m), e);
+    }
+
+    /// Adds the decimal `m / 10^frac` exactly (as [`decimal`] reads it,
+    /// `frac` at most 7). A sum of the decimals as written, where [`add`]
+    /// would first round each to a double: no division and no
+    /// normalisation per value, so summing a column of plain decimals
+    /// costs an integer add (the division and the exact binary add were
+    /// half of pgroupby's time per value on trips.csv).
+    ///
+    /// [`add`]: ExactSum::add
+    #[inline]
+    pub fn add_decimal(&mut self, m: i64, frac: u32) {
+        debug_assert!(frac <= 7);
+        let frac = frac as u8;
+        let mut dec = self.dec.get();
+        let mut m = i128::from(m);
+        if frac > self.scale {
+            dec *= POW10_I128[usize::from(frac - self.scale)];
+            self.scale = frac;
+        } else {
+            m *= POW10_I128[usize::from(self.scale - frac)];
+        }
+        self.dec = Small::of(dec + m);
     }
 
     /// Adds `m * 2^e`.
@@ -248,6 +353,17 @@ impl ExactSum {
     /// Adds another sum (exactly).
     pub fn merge(&mut self, other: &ExactSum) {
         self.special |= other.special;
+        if other.dec != Small::default() {
+            let o = other.dec.get();
+            if other.scale > self.scale {
+                let d = self.dec.get() * POW10_I128[usize::from(other.scale - self.scale)];
+                self.dec = Small::of(d + o);
+                self.scale = other.scale;
+            } else {
+                let o = o * POW10_I128[usize::from(self.scale - other.scale)];
+                self.dec = Small::of(self.dec.get() + o);
+            }
+        }
         match &other.big {
             None => self.add_scaled(other.small.get(), other.exp),
             Some(b) => {
@@ -264,8 +380,17 @@ impl ExactSum {
         }
     }
 
-    /// The sum, correctly rounded to `f64`.
+    /// The sum, rounded to `f64`: correctly while only doubles were
+    /// added; with decimals, the nearest double to its double-double.
     pub fn value(&self) -> f64 {
+        if self.dec != Small::default() && self.special == 0 {
+            return self.double_double().0;
+        }
+        self.binary_value()
+    }
+
+    /// The sum of the doubles added, correctly rounded.
+    fn binary_value(&self) -> f64 {
         match self.special {
             0 => {}
             s if s & 4 != 0 => return f64::NAN,
@@ -281,18 +406,41 @@ impl ExactSum {
 
     /// The sum as `hi + lo`, each rounded (a double-double).
     pub fn double_double(&self) -> (f64, f64) {
-        let hi = self.value();
+        let hi = self.binary_value();
         if !hi.is_finite() {
             return (hi, 0.0);
         }
         let mut rest = self.clone();
+        rest.dec = Small::default();
         rest.add(-hi);
-        (hi, rest.value())
+        let binary = (hi, rest.binary_value());
+        if self.dec == Small::default() {
+            return binary;
+        }
+        // The decimals: their integer as a double-double (exact to 2^-106
+        // of it), divided by the power of ten.
+        let dec = self.dec.get();
+        let dh = dec as f64;
+        let dl = (dec - dh as i128) as f64;
+        let (dh, dl) = if self.scale == 0 {
+            (dh, dl)
+        } else {
+            dd_div((dh, dl), POW10[usize::from(self.scale)])
+        };
+        // Two-sum of the high parts, then the low parts into the error.
+        let s = binary.0 + dh;
+        let bb = s - binary.0;
+        let err = (binary.0 - (s - bb)) + (dh - bb);
+        let lo = err + binary.1 + dl;
+        let hi = s + lo;
+        (hi, lo - (hi - s))
     }
 
     /// Serializes (for spill files).
     pub fn encode(&self, out: &mut Vec<u8>) {
         out.push(self.special);
+        out.push(self.scale);
+        out.extend_from_slice(&self.dec.get().to_le_bytes());
         match &self.big {
             None => {
                 out.push(0);
@@ -312,13 +460,17 @@ impl ExactSum {
 
     pub fn decode(r: &mut Reader) -> Option<ExactSum> {
         let special = r.u8()?;
+        let scale = r.u8()?;
+        let dec = Small::of(i128::from_le_bytes(r.take(16)?.try_into().ok()?));
         match r.u8()? {
             0 => {
                 let small = Small::of(i128::from_le_bytes(r.take(16)?.try_into().ok()?));
                 let exp = r.i32()?;
                 Some(ExactSum {
                     small,
+                    dec,
                     exp,
+                    scale,
                     big: None,
                     special,
                 })
@@ -332,7 +484,9 @@ impl ExactSum {
                 }
                 Some(ExactSum {
                     small: Small::default(),
+                    dec,
                     exp: 0,
+                    scale,
                     big: Some(Box::new(BigFixed { limbs, exp })),
                     special,
                 })
@@ -1022,6 +1176,50 @@ mod tests {
         assert_eq!(w("%.14g", 0.15, 1e-18), "0.15");
     }
 
+    /// The one-word reader answers as the byte loop on every short
+    /// string of digits, dots and a few other bytes.
+    #[test]
+    fn short_decimals_match_the_byte_loop() {
+        fn slow(s: &[u8]) -> Option<(u64, usize)> {
+            let (mut m, mut n, mut frac, mut dot) = (0u64, 0, 0, false);
+            for &b in s {
+                match b {
+                    b'0'..=b'9' => {
+                        m = m * 10 + u64::from(b - b'0');
+                        n += 1;
+                        frac += usize::from(dot);
+                    }
+                    b'.' if !dot => dot = true,
+                    _ => return None,
+                }
+            }
+            (n > 0).then_some((m, frac))
+        }
+        let alphabet = b"0159.:/ -e\x00\xb9";
+        let mut seed = 7u64;
+        for _ in 0..200_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let len = (seed >> 60) as usize % 10;
+            let s: Vec<u8> = (0..len)
+                .map(|i| alphabet[((seed >> (4 * i)) & 0xf) as usize % alphabet.len()])
+                .collect();
+            let want = if s.len() <= 8 { slow(&s) } else { None };
+            assert_eq!(short_decimal(&s), want, "{:?}", bstr::BStr::new(&s));
+        }
+        for s in [
+            &b"12345678"[..],
+            b"9999.999",
+            b"0.000001",
+            b".5",
+            b"5.",
+            b"00000000",
+        ] {
+            assert_eq!(short_decimal(s), slow(s));
+        }
+    }
+
     #[test]
     fn parses_like_strtold() {
         assert_eq!(parse(b"12.50"), Some(12.5));
@@ -1041,6 +1239,75 @@ mod tests {
             parse(b"0.1234567890123456789"),
             Some(0.123_456_789_012_345_68)
         );
+    }
+
+    /// Decimals are summed as written: the result is the exact decimal
+    /// sum rounded once (checked against Rust's correctly rounded parse
+    /// of the sum written out), whatever the order, the grouping of the
+    /// partial sums, the mix of scales and a spill's round trip; doubles
+    /// added beside them still count exactly.
+    #[test]
+    fn decimal_sums_are_exact_and_order_free() {
+        let texts: Vec<String> = (0..3000u64)
+            .map(|i| {
+                let m = (i * 7919 + 13) % 99_999_999;
+                let frac = (i % 11).min(7) as usize;
+                let digits = format!("{m:0>width$}", width = frac + 1);
+                let (int, dec) = digits.split_at(digits.len() - frac);
+                let sign = if i % 3 == 0 { "-" } else { "" };
+                let t = if frac == 0 {
+                    format!("{sign}{int}")
+                } else {
+                    format!("{sign}{int}.{dec}")
+                };
+                t[..t.len().min(9)].to_string()
+            })
+            .filter(|t| decimal(t.as_bytes()).is_some())
+            .collect();
+        assert!(texts.len() > 1500, "{}", texts.len());
+        // The exact sum at scale 7, written out and parsed once.
+        let exact: i128 = texts
+            .iter()
+            .map(|t| {
+                let (m, frac) = decimal(t.as_bytes()).unwrap();
+                i128::from(m) * 10i128.pow(7 - frac)
+            })
+            .sum();
+        let written = format!(
+            "{}{}.{:07}",
+            if exact < 0 { "-" } else { "" },
+            exact.abs() / 10_000_000,
+            exact.abs() % 10_000_000
+        );
+        let want: f64 = written.parse().unwrap();
+        let sum_of = |ts: &[String]| {
+            let mut s = ExactSum::default();
+            for t in ts {
+                let (m, frac) = decimal(t.as_bytes()).unwrap();
+                s.add_decimal(m, frac);
+            }
+            s
+        };
+        assert_eq!(sum_of(&texts).value().to_bits(), want.to_bits());
+        let rev: Vec<String> = texts.iter().rev().cloned().collect();
+        assert_eq!(sum_of(&rev).value().to_bits(), want.to_bits());
+        for split in [1, 500, texts.len() - 1] {
+            let mut a = sum_of(&texts[..split]);
+            a.merge(&sum_of(&texts[split..]));
+            let mut enc = Vec::new();
+            a.encode(&mut enc);
+            let d = ExactSum::decode(&mut Reader { data: &enc }).unwrap();
+            assert_eq!(d.value().to_bits(), want.to_bits(), "split {split}");
+        }
+        // 0.1 as a decimal plus the double nearest 0.2 is 0.3 + 1.11e-17
+        // (0.2's rounding error): nearest to the double written 0.3, which
+        // is 1.11e-17 below 0.3, so the low part is their 2.22e-17 apart.
+        let mut s = ExactSum::default();
+        s.add_decimal(1, 1);
+        s.add(0.2);
+        let (hi, lo) = s.double_double();
+        assert_eq!(hi, 0.3);
+        assert!((lo - 2.220446049250313e-17).abs() < 1e-31, "{lo:e}");
     }
 
     #[test]

@@ -150,6 +150,13 @@ pub fn parse_kind(word: &str) -> Option<Result<(Kind, String)>> {
 }
 
 impl Kind {
+    /// True when the operation adds its values up as they are (`sum`,
+    /// `mean`): a short decimal goes in exactly, without becoming a
+    /// double ([`State::add_decimal`]).
+    pub fn sums_decimals(self) -> bool {
+        matches!(self, Kind::Sum | Kind::Mean)
+    }
+
     /// True when the field must be a number.
     pub fn numeric(self) -> bool {
         !matches!(
@@ -272,6 +279,19 @@ impl State {
                 buf: Vec::new(),
             },
             _ => State::Values(Vec::new()),
+        }
+    }
+
+    /// Adds one short decimal `m / 10^frac` to a `sum` or `mean` (see
+    /// [`Kind::sums_decimals`]).
+    #[inline]
+    pub fn add_decimal(&mut self, m: i64, frac: u32) {
+        match self {
+            State::Sum { n, s } => {
+                *n += 1;
+                s.add_decimal(m, frac);
+            }
+            _ => unreachable!("add_decimal on a state that is not a sum"),
         }
     }
 
