@@ -495,6 +495,52 @@ fn spilled_equals_in_memory() {
     }
 }
 
+/// Order-free operations (counts, exact sums) let workers carry one
+/// table across chunks up to 1/64 of the budget per thread. At `-S 2M`
+/// with tiny chunks, carried tables fill, are handed over and spill, in
+/// every mix: the bytes must equal the in-memory run and datamash.
+#[test]
+fn carried_tables_spill_like_memory() {
+    let data = numeric_rows(9, 6000);
+    let many: String = String::from_utf8(data)
+        .unwrap()
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{}\t{l}\n", (i * 7) % 4001))
+        .collect();
+    let many = many.into_bytes();
+    let tmp = Scratch::new();
+    let tdir = tmp.path("t");
+    std::fs::create_dir_all(&tdir).unwrap();
+    let tdir = tdir.to_string_lossy().into_owned();
+    let ops = [
+        "-g", "1", "count", "2", "sum", "4", "mean", "5", "sstdev", "4", "pvar", "5",
+    ];
+    let mem = ours("pgroupby", &ops, Some(&many));
+    assert_eq!(mem.code, Some(0), "{}", mem.stderr);
+    let mut spill = vec!["-S", "2M", "-T", &tdir];
+    spill.extend_from_slice(&ops);
+    same(
+        "-S 2M",
+        &ours_everywhere("pgroupby", &spill, Some(&many)),
+        &mem,
+    );
+    // Against datamash without the variances (their 14th digit may
+    // differ: long double against double inputs, see README).
+    let plain = &ops[..8];
+    same(
+        "vs datamash",
+        &ours("pgroupby", plain, Some(&many)),
+        &gnu("datamash", &[&["-s"][..], plain].concat(), Some(&many)),
+    );
+    assert_eq!(std::fs::read_dir(&tdir).unwrap().count(), 0);
+    // It did spill: with an unusable -T it fails instead.
+    let mut bad = vec!["-S", "2M", "-T", "/nonexistent/pgroupby-test"];
+    bad.extend_from_slice(&ops);
+    let o = ours("pgroupby", &bad, Some(&many));
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+}
+
 #[test]
 fn usage_errors() {
     for args in [

@@ -7,7 +7,9 @@
 //! - *combine* (the caller's thread, in chunk order): partials are
 //!   absorbed into the running table, so order-sensitive results (`first`,
 //!   `last`, `collapse`) see input order, and exact sums make numeric
-//!   results independent of where chunks end;
+//!   results independent of where chunks end. When no result depends on
+//!   order ([`Spec::order_free`]), a worker keeps adding chunks to one
+//!   table ([`Carried`]) and hands it over only when it grows;
 //! - *spill*: when the running table's estimated size passes `-S`, it is
 //!   written to hash partitions and emptied (see [`table`]);
 //! - *finish*: groups sorted by key (as `sort -s -k…` orders datamash's
@@ -36,7 +38,7 @@ use std::ffi::OsString;
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
-use table::{Spill, Table};
+use table::{Carried, Spill, Table};
 
 const ABOUT: &str = "Group rows by key columns and aggregate other columns, as GNU \
 datamash -s -g does, on every core and in bounded memory; plus CSV/TSV with column names.";
@@ -175,6 +177,15 @@ pub struct Spec {
     pub need: usize,
 }
 
+impl Spec {
+    /// True when no result depends on the order the records come in, so
+    /// partial tables may hold any chunks and combine in any order:
+    /// counts and exact sums only, and no kept lines.
+    pub fn order_free(&self) -> bool {
+        !self.track && self.ops.iter().all(|o| o.kind.order_free())
+    }
+}
+
 /// A bad record found by a worker; the sink turns the record index into a
 /// line number.
 #[derive(Debug)]
@@ -191,10 +202,11 @@ pub enum Bad {
     },
 }
 
-/// A chunk's result: its partial table, its record count, and the field
-/// count of its first record (for generated header names).
+/// A chunk's result: its partial table (`None` when the worker kept it
+/// to add later chunks to, see [`Carried`]), its record count, and the
+/// field count of its first record (for generated header names).
 pub struct Partial {
-    pub table: std::result::Result<Table, Bad>,
+    pub table: std::result::Result<Option<Table>, Bad>,
     pub records: u64,
     pub first_fields: usize,
 }
@@ -391,7 +403,28 @@ fn scan<E>(
 
 /// Aggregates every record of a chunk into a partial table.
 pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
-    let mut t = Table::new(&spec.ops);
+    aggregate_carried(spec, chunk, &Carried::none())
+}
+
+/// Aggregates a chunk into a table the worker carries from earlier chunks
+/// when `carried` has one and keeps it there while it stays small.
+pub fn aggregate_carried(spec: &Spec, chunk: &Chunk, carried: &Carried) -> Partial {
+    let mut t = carried.take().unwrap_or_else(|| Table::new(&spec.ops));
+    let (result, records, first_fields) = aggregate_into(spec, chunk, &mut t);
+    Partial {
+        table: result.map(|()| carried.keep(t)),
+        records,
+        first_fields,
+    }
+}
+
+/// Adds every record of a chunk to `t`: the result, the records seen (up
+/// to a bad one), and the first record's field count.
+fn aggregate_into(
+    spec: &Spec,
+    chunk: &Chunk,
+    t: &mut Table,
+) -> (std::result::Result<(), Bad>, u64, usize) {
     let mut key: Vec<u8> = Vec::with_capacity(64);
     let multi = spec.keys.len() > 1;
     let mut first_fields = 0;
@@ -482,16 +515,8 @@ pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
         Ok(())
     });
     match result {
-        Ok(records) => Partial {
-            table: Ok(t),
-            records,
-            first_fields,
-        },
-        Err(bad) => Partial {
-            table: Err(bad),
-            records: last,
-            first_fields,
-        },
+        Ok(records) => (Ok(()), records, first_fields),
+        Err(bad) => (Err(bad), last, first_fields),
     }
 }
 
@@ -800,10 +825,36 @@ pub fn run(args: Args) -> Result<i32> {
     let mut first_fields = 0usize;
     let mut failure: Option<Error> = None;
     let map_spec = spec.clone();
+    // Order-free operations let a worker add chunk after chunk to one
+    // table, up to a small share of the budget, instead of handing the
+    // caller a new partial table per chunk to combine: with many groups a
+    // chunk's table is nearly as large as its records, and building then
+    // combining it cost more than the records' own work.
+    let carried = Arc::new(if spec.order_free() {
+        Carried::up_to((budget / 64 / threads as u64) as usize)
+    } else {
+        Carried::none()
+    });
+    let map_carried = carried.clone();
+    // A third of the budget for the running table: the chunks and partial
+    // tables in flight and the allocator's slack take the rest (measured:
+    // -S 100M peaked at 308 MiB with half).
+    let add = |table: &mut Table, t: Table, spill: &mut Option<Spill>| -> Result<()> {
+        table.absorb(t);
+        if table.memory() as u64 > budget / 3 {
+            if spill.is_none() {
+                *spill = Some(Spill::new(&args.tmp_dirs)?);
+            }
+            let s = spill.as_mut().expect("spill just created");
+            table.spill_to(&mut s.parts)?;
+            s.spills += 1;
+        }
+        Ok(())
+    };
     engine::ordered_map(
         threads,
         items,
-        move |c: &Chunk| aggregate_chunk(&map_spec, c),
+        move |c: &Chunk| aggregate_carried(&map_spec, c, &map_carried),
         |ev| {
             match ev {
                 Event::Mapped(c, partial) => {
@@ -814,7 +865,8 @@ pub fn run(args: Args) -> Result<i32> {
                     let before = lines_before[c.source];
                     lines_before[c.source] += partial.records;
                     match partial.table {
-                        Ok(t) => table.absorb(t),
+                        Ok(Some(t)) => add(&mut table, t, &mut spill)?,
+                        Ok(None) => {}
                         Err(bad) => {
                             let name = sources[c.source].name();
                             failure = Some(Error::data(match bad {
@@ -844,18 +896,6 @@ pub fn run(args: Args) -> Result<i32> {
                             return Ok(Flow::Stop);
                         }
                     }
-                    // A third of the budget for the running table: the
-                    // chunks and partial tables in flight and the
-                    // allocator's slack take the rest (measured: -S 100M
-                    // peaked at 308 MiB with half).
-                    if table.memory() as u64 > budget / 3 {
-                        if spill.is_none() {
-                            spill = Some(Spill::new(&args.tmp_dirs)?);
-                        }
-                        let s = spill.as_mut().expect("spill just created");
-                        table.spill_to(&mut s.parts)?;
-                        s.spills += 1;
-                    }
                 }
                 Event::Passed(e) => cli::warn(&e),
             }
@@ -865,6 +905,9 @@ pub fn run(args: Args) -> Result<i32> {
     progress.finish();
     if let Some(e) = failure {
         return Err(e);
+    }
+    while let Some(t) = carried.take() {
+        add(&mut table, t, &mut spill)?;
     }
 
     let mut out = Output::stdout();

@@ -157,6 +157,25 @@ impl Kind {
         matches!(self, Kind::Sum | Kind::Mean)
     }
 
+    /// True when the state's result does not depend on the order values
+    /// come in or partial states combine: counts, and sums kept exact
+    /// (not `min`/`max`, whose NaN rule looks at the first value, nor the
+    /// holistic ones, whose moments are summed in order).
+    pub fn order_free(self) -> bool {
+        matches!(
+            self,
+            Kind::Count
+                | Kind::Sum
+                | Kind::Mean
+                | Kind::GeoMean
+                | Kind::HarmMean
+                | Kind::PStdev
+                | Kind::SStdev
+                | Kind::PVar
+                | Kind::SVar
+        )
+    }
+
     /// True when the field must be a number.
     pub fn numeric(self) -> bool {
         !matches!(

@@ -252,6 +252,53 @@ impl Table {
     }
 }
 
+/// Tables that workers carry from chunk to chunk (order-free operations
+/// only, see [`crate::ops::groupby::Spec::order_free`]): a worker takes
+/// one, adds a chunk, and puts it back while its estimated size stays
+/// under the limit; past it the table goes to the caller as the chunk's
+/// partial. The caller takes the ones left at the end.
+pub struct Carried {
+    limit: usize,
+    tables: std::sync::Mutex<Vec<Table>>,
+}
+
+impl Carried {
+    /// No table is carried: every chunk's table goes to the caller.
+    pub fn none() -> Carried {
+        Carried::up_to(0)
+    }
+
+    /// Tables are carried while their estimate is under `limit` bytes.
+    pub fn up_to(limit: usize) -> Carried {
+        Carried {
+            limit,
+            tables: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A carried table, if one is free.
+    pub fn take(&self) -> Option<Table> {
+        self.lock().pop()
+    }
+
+    /// Keeps `t` for a later chunk (`None`), or gives it back when it has
+    /// grown past the limit.
+    pub fn keep(&self, t: Table) -> Option<Table> {
+        if t.memory() < self.limit {
+            self.lock().push(t);
+            None
+        } else {
+            Some(t)
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Table>> {
+        // Tables go in and out whole, so a lock poisoned by a panicking
+        // worker still guards whole tables.
+        self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The spilled state of a run: partitions of group records, then sorted
 /// runs of output lines.
 pub struct Spill {
