@@ -104,7 +104,7 @@ pub fn decimal(s: &[u8]) -> Option<(i64, u32)> {
 /// position: it was the hottest spot of pgroupby's benchmark queries
 /// (perf on trips.csv, two numeric columns a record). `None` means "not
 /// this shape": the caller takes the byte loop, which answers the same.
-#[inline]
+#[inline(always)]
 fn short_decimal(s: &[u8]) -> Option<(u64, usize)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let len = s.len();

@@ -72,6 +72,8 @@ const GROUP_OVERHEAD: usize = 64;
 /// `states[g * nops .. (g + 1) * nops]`.
 pub struct Table {
     pub index: HashMap<Box<[u8]>, u32, Fx>,
+    /// Groups of keys of up to 8 bytes, looked up before `index`.
+    recent: ShortKeys,
     pub states: Vec<State>,
     /// Each group's first line, when lines are tracked.
     pub firsts: Vec<Line>,
@@ -84,6 +86,7 @@ impl Table {
     pub fn new(ops: &[Op]) -> Table {
         Table {
             index: HashMap::default(),
+            recent: ShortKeys::default(),
             states: Vec::new(),
             firsts: Vec::new(),
             kinds: ops.iter().map(|o| o.kind).collect(),
@@ -102,6 +105,18 @@ impl Table {
     /// The group of `key`, created (with `first` as its first line) if new.
     #[inline]
     pub fn group(&mut self, key: &[u8], first: impl FnOnce() -> Line) -> usize {
+        if key.len() <= 8 {
+            if let Some(g) = self.recent.get(key) {
+                return g;
+            }
+            let g = self.group_slow(key, first);
+            self.recent.put(key, g);
+            return g;
+        }
+        self.group_slow(key, first)
+    }
+
+    fn group_slow(&mut self, key: &[u8], first: impl FnOnce() -> Line) -> usize {
         if let Some(&g) = self.index.get(key) {
             return g as usize;
         }
@@ -125,6 +140,7 @@ impl Table {
     pub fn memory(&self) -> usize {
         self.bytes
             + self.index.capacity() * (std::mem::size_of::<Box<[u8]>>() + 8)
+            + self.recent.slots.capacity() * std::mem::size_of::<(u64, u32, u32)>()
             + self.states.capacity() * std::mem::size_of::<State>()
             + self.firsts.capacity() * std::mem::size_of::<Line>()
     }
@@ -194,6 +210,7 @@ impl Table {
     /// Takes the keys out (moved, not copied) with their group numbers,
     /// sorted by key; the states stay for finishing.
     pub fn take_sorted(&mut self) -> Vec<(Box<[u8]>, u32)> {
+        self.recent = ShortKeys::default();
         let mut v: Vec<(Box<[u8]>, u32)> = std::mem::take(&mut self.index).into_iter().collect();
         v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         v
@@ -203,6 +220,7 @@ impl Table {
     pub fn spill_to(&mut self, parts: &mut Partitioner) -> Result<()> {
         let nops = self.kinds.len();
         let mut rec = Vec::new();
+        self.recent = ShortKeys::default();
         let index = std::mem::take(&mut self.index);
         for (key, g) in index {
             let g = g as usize;
@@ -244,11 +262,52 @@ impl Table {
     fn new_kinds(kinds: Vec<Kind>) -> Table {
         Table {
             index: HashMap::default(),
+            recent: ShortKeys::default(),
             states: Vec::new(),
             firsts: Vec::new(),
             kinds,
             bytes: 0,
         }
+    }
+}
+
+/// A direct-mapped cache of short keys' groups in front of the hash map:
+/// a key of up to 8 bytes is one word, so a hit costs a multiply and a
+/// compare, without hashing the bytes, probing or calling `memcmp` (a
+/// low-cardinality key such as trips.csv's payment_type always hits).
+/// Entries stay right while group numbers do: emptied with the table.
+#[derive(Clone, Default)]
+struct ShortKeys {
+    /// `(key as a word, length + 1, group)`; length 0 marks a free slot.
+    slots: Vec<(u64, u32, u32)>,
+}
+
+const SHORT_SLOTS: usize = 256;
+
+impl ShortKeys {
+    #[inline]
+    fn slot(key: &[u8]) -> (u64, usize) {
+        let w = crate::word::le_word(key);
+        let i = (w.wrapping_mul(SEED) >> 56) as usize % SHORT_SLOTS;
+        (w, i)
+    }
+
+    #[inline]
+    fn get(&self, key: &[u8]) -> Option<usize> {
+        let (w, i) = Self::slot(key);
+        match self.slots.get(i) {
+            Some(&(sw, len, g)) if sw == w && len == key.len() as u32 + 1 => Some(g as usize),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn put(&mut self, key: &[u8], g: usize) {
+        if self.slots.is_empty() {
+            self.slots = vec![(0, 0, 0); SHORT_SLOTS];
+        }
+        let (w, i) = Self::slot(key);
+        self.slots[i] = (w, key.len() as u32 + 1, g as u32);
     }
 }
 
@@ -396,4 +455,37 @@ fn merge_runs(mut runs: Vec<SpillReader>, out: &mut impl FnMut(&[u8]) -> Result<
 
 fn key_of(rec: &[u8]) -> &[u8] {
     Reader { data: rec }.bytes().unwrap_or(&[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::groupby::ops::Kind;
+
+    /// Groups found through the short-key cache are the hash map's: keys
+    /// that share a word but not a length (`a`, `a\0`), keys that share a
+    /// slot, and keys past 8 bytes, asked for in a shuffled order.
+    #[test]
+    fn short_key_cache_agrees_with_the_map() {
+        let ops = [Op {
+            kind: Kind::Count,
+            name: String::new(),
+            field: 0,
+        }];
+        let mut t = Table::new(&ops);
+        let mut keys: Vec<Vec<u8>> =
+            vec![b"a".to_vec(), b"a\0".to_vec(), b"".to_vec(), b"\0".to_vec()];
+        keys.extend((0..3000u32).map(|i| format!("k{i}").into_bytes()));
+        keys.extend((0..50u32).map(|i| format!("a longer key {i}").into_bytes()));
+        let mut want = HashMap::new();
+        let mut seed = 1u64;
+        for _ in 0..40_000 {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+            let k = &keys[(seed >> 33) as usize % keys.len()];
+            let next = want.len();
+            let g = *want.entry(k.clone()).or_insert(next);
+            assert_eq!(t.group(k, || None), g, "{:?}", bstr::BStr::new(k));
+        }
+        assert_eq!(t.len(), want.len());
+    }
 }
