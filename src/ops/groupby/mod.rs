@@ -440,80 +440,88 @@ fn aggregate_into(
     } else {
         spec.need
     };
-    let result = scan(spec, data, need, |r, rec, ranges| {
-        last = r + 1;
-        let body = &data[rec.clone()];
-        if r == 0 && chunk.index == 0 && spec.header {
-            return Ok(());
-        }
-        if spec.comments && is_comment(body) {
-            return Ok(());
-        }
-        if csv && body.is_empty() {
-            return Ok(());
-        }
-        if r == 0 {
-            first_fields = ranges.len();
-        }
-        if ranges.len() < spec.need {
-            let field = spec
-                .keys
-                .iter()
-                .chain(spec.ops.iter().map(|o| &o.field))
-                .find(|&&f| f >= ranges.len())
-                .copied()
-                .unwrap_or(0);
-            return Err(Bad::Missing {
-                record: r,
-                field: field + 1,
-                have: ranges.len(),
-            });
-        }
-        let ord = base | (chunk.offset + rec.start as u64);
-        let line = if spec.track { Some(body) } else { None };
-        let field = |k: usize| &data[ranges[k].clone()];
-        let g = if spec.keys.is_empty() {
-            t.group(b"", || line.map(|l| (ord, l.into())))
-        } else if !(multi || spec.fold || csv && field(spec.keys[0]).first() == Some(&b'"')) {
-            t.group(field(spec.keys[0]), || line.map(|l| (ord, l.into())))
-        } else {
-            key.clear();
-            for &k in &spec.keys {
-                let v = value(spec, field(k));
-                push_key_part(&mut key, &v, spec.fold, multi);
+    // Inlined into the split loop: called per record, its captures were
+    // reloaded on every call.
+    let result = scan(
+        spec,
+        data,
+        need,
+        #[inline(always)]
+        |r, rec, ranges| {
+            last = r + 1;
+            let body = &data[rec.clone()];
+            if r == 0 && chunk.index == 0 && spec.header {
+                return Ok(());
             }
-            t.group(&key, || line.map(|l| (ord, l.into())))
-        };
-        let ctx = Ctx { ord, line };
-        for (i, op) in spec.ops.iter().enumerate() {
-            let raw = value(spec, field(op.field));
-            if ops::skipped(spec.narm, &raw) {
-                continue;
+            if spec.comments && is_comment(body) {
+                return Ok(());
             }
-            if op.kind.sums_decimals() {
-                if let Some((m, frac)) = number::decimal(&raw) {
-                    t.states[g * nops + i].add_decimal(m, frac);
+            if csv && body.is_empty() {
+                return Ok(());
+            }
+            if r == 0 {
+                first_fields = ranges.len();
+            }
+            if ranges.len() < spec.need {
+                let field = spec
+                    .keys
+                    .iter()
+                    .chain(spec.ops.iter().map(|o| &o.field))
+                    .find(|&&f| f >= ranges.len())
+                    .copied()
+                    .unwrap_or(0);
+                return Err(Bad::Missing {
+                    record: r,
+                    field: field + 1,
+                    have: ranges.len(),
+                });
+            }
+            let ord = base | (chunk.offset + rec.start as u64);
+            let line = if spec.track { Some(body) } else { None };
+            let field = |k: usize| &data[ranges[k].clone()];
+            let g = if spec.keys.is_empty() {
+                t.group(b"", || line.map(|l| (ord, l.into())))
+            } else if !(multi || spec.fold || csv && field(spec.keys[0]).first() == Some(&b'"')) {
+                t.group(field(spec.keys[0]), || line.map(|l| (ord, l.into())))
+            } else {
+                key.clear();
+                for &k in &spec.keys {
+                    let v = value(spec, field(k));
+                    push_key_part(&mut key, &v, spec.fold, multi);
+                }
+                t.group(&key, || line.map(|l| (ord, l.into())))
+            };
+            let ctx = Ctx { ord, line };
+            for (i, op) in spec.ops.iter().enumerate() {
+                let raw = value(spec, field(op.field));
+                if ops::skipped(spec.narm, &raw) {
                     continue;
                 }
-            }
-            let x = if op.kind.numeric() {
-                match number::parse(&raw) {
-                    Some(x) => x,
-                    None => {
-                        return Err(Bad::Number {
-                            record: r,
-                            field: op.field + 1,
-                            value: raw.into_owned(),
-                        })
+                if op.kind.sums_decimals() {
+                    if let Some((m, frac)) = number::decimal(&raw) {
+                        t.states[g * nops + i].add_decimal(m, frac);
+                        continue;
                     }
                 }
-            } else {
-                0.0
-            };
-            t.states[g * nops + i].update(op.kind, &raw, x, &ctx);
-        }
-        Ok(())
-    });
+                let x = if op.kind.numeric() {
+                    match number::parse(&raw) {
+                        Some(x) => x,
+                        None => {
+                            return Err(Bad::Number {
+                                record: r,
+                                field: op.field + 1,
+                                value: raw.into_owned(),
+                            })
+                        }
+                    }
+                } else {
+                    0.0
+                };
+                t.states[g * nops + i].update(op.kind, &raw, x, &ctx);
+            }
+            Ok(())
+        },
+    );
     match result {
         Ok(records) => (Ok(()), records, first_fields),
         Err(bad) => (Err(bad), last, first_fields),
