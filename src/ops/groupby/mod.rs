@@ -493,6 +493,11 @@ fn aggregate_into(
             };
             let ctx = Ctx { ord, line };
             for (i, op) in spec.ops.iter().enumerate() {
+                if op.kind == Kind::Count && !spec.narm {
+                    // A count looks at no value (only --narm skips some).
+                    t.states[g * nops + i].count_one();
+                    continue;
+                }
                 let raw = value(spec, field(op.field));
                 if ops::skipped(spec.narm, &raw) {
                     continue;

@@ -314,6 +314,15 @@ impl State {
         }
     }
 
+    /// Counts one value of a `count`, which needs no value.
+    #[inline]
+    pub fn count_one(&mut self) {
+        match self {
+            State::Count(n) => *n += 1,
+            _ => unreachable!("count_one on a state that is not a count"),
+        }
+    }
+
     /// Adds one value: `raw` is the field, `x` its number for numeric ops.
     #[inline]
     pub fn update(&mut self, kind: Kind, raw: &[u8], x: f64, ctx: &Ctx) {
