@@ -429,17 +429,32 @@ fn rng_quote(i: usize) -> bool {
     i.is_multiple_of(7)
 }
 
-#[test]
-fn spilled_equals_in_memory() {
-    let data = numeric_rows(5, 1500);
-    // Many distinct keys: the row number makes most groups single rows.
-    let many: String = String::from_utf8(data)
+/// [`numeric_rows`] with a first column `key(row number)`: many distinct
+/// keys, so the groups' state outgrows a small `-S`.
+fn many_keyed_rows(seed: u64, rows: usize, key: impl Fn(usize) -> usize) -> Vec<u8> {
+    String::from_utf8(numeric_rows(seed, rows))
         .unwrap()
         .lines()
         .enumerate()
-        .map(|(i, l)| format!("{}\t{l}\n", i % 700))
-        .collect();
-    let many = many.into_bytes();
+        .map(|(i, l)| format!("{}\t{l}\n", key(i)))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// A run of `ops` at budget `size` did spill: with an unusable `-T` it
+/// fails, printing nothing.
+fn assert_spills(size: &str, ops: &[&str], input: &[u8]) {
+    let mut bad = vec!["-S", size, "-T", "/nonexistent/pgroupby-test"];
+    bad.extend_from_slice(ops);
+    let o = ours("pgroupby", &bad, Some(input));
+    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn spilled_equals_in_memory() {
+    // Many distinct keys: the row number makes most groups single rows.
+    let many = many_keyed_rows(5, 1500, |i| i % 700);
     let tmp = Scratch::new();
     let tdir = tmp.path("t");
     std::fs::create_dir_all(&tdir).unwrap();
@@ -486,12 +501,7 @@ fn spilled_equals_in_memory() {
             0,
             "temp files left behind"
         );
-        // It did spill: with an unusable -T it fails instead.
-        let mut bad = vec!["-S", "20K", "-T", "/nonexistent/pgroupby-test"];
-        bad.extend_from_slice(&mem);
-        let o = ours("pgroupby", &bad, Some(&many));
-        assert_eq!(o.code, Some(1), "{}", o.stderr);
-        assert!(o.stdout.is_empty());
+        assert_spills("20K", &mem, &many);
     }
 }
 
@@ -501,14 +511,7 @@ fn spilled_equals_in_memory() {
 /// every mix: the bytes must equal the in-memory run and datamash.
 #[test]
 fn carried_tables_spill_like_memory() {
-    let data = numeric_rows(9, 6000);
-    let many: String = String::from_utf8(data)
-        .unwrap()
-        .lines()
-        .enumerate()
-        .map(|(i, l)| format!("{}\t{l}\n", (i * 7) % 4001))
-        .collect();
-    let many = many.into_bytes();
+    let many = many_keyed_rows(9, 6000, |i| (i * 7) % 4001);
     let tmp = Scratch::new();
     let tdir = tmp.path("t");
     std::fs::create_dir_all(&tdir).unwrap();
@@ -534,11 +537,7 @@ fn carried_tables_spill_like_memory() {
         &gnu("datamash", &[&["-s"][..], plain].concat(), Some(&many)),
     );
     assert_eq!(std::fs::read_dir(&tdir).unwrap().count(), 0);
-    // It did spill: with an unusable -T it fails instead.
-    let mut bad = vec!["-S", "2M", "-T", "/nonexistent/pgroupby-test"];
-    bad.extend_from_slice(&ops);
-    let o = ours("pgroupby", &bad, Some(&many));
-    assert_eq!(o.code, Some(1), "{}", o.stderr);
+    assert_spills("2M", &ops, &many);
 }
 
 #[test]
