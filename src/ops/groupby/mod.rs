@@ -2,7 +2,7 @@
 //! out of core, plus CSV/TSV with column names.
 //!
 //! Shape: map → combine → finish.
-//! - *map* (engine workers, [`aggregate_chunk`]): each chunk's records are
+//! - *map* (engine workers, [`aggregate_carried`]): each chunk's records are
 //!   hashed by key into a partial [`Table`] of per-operation states;
 //! - *combine* (the caller's thread, in chunk order): partials are
 //!   absorbed into the running table, so order-sensitive results (`first`,
@@ -401,13 +401,9 @@ fn scan<E>(
     Ok(r)
 }
 
-/// Aggregates every record of a chunk into a partial table.
-pub fn aggregate_chunk(spec: &Spec, chunk: &Chunk) -> Partial {
-    aggregate_carried(spec, chunk, &Carried::none())
-}
-
-/// Aggregates a chunk into a table the worker carries from earlier chunks
-/// when `carried` has one and keeps it there while it stays small.
+/// Aggregates every record of a chunk into a partial table: the one the
+/// worker carries from earlier chunks when `carried` has one, kept there
+/// while it stays small (with [`Carried::none`], always a new one).
 pub fn aggregate_carried(spec: &Spec, chunk: &Chunk, carried: &Carried) -> Partial {
     let mut t = carried.take().unwrap_or_else(|| Table::new(&spec.ops));
     let (result, records, first_fields) = aggregate_into(spec, chunk, &mut t);

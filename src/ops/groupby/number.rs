@@ -293,17 +293,22 @@ impl ExactSum {
     #[inline]
     pub fn add_decimal(&mut self, m: i64, frac: u32) {
         debug_assert!(frac <= 7);
-        let frac = frac as u8;
+        self.add_dec(i128::from(m), frac as u8);
+    }
+
+    /// Adds `m / 10^scale` to the decimal part, rescaling whichever of the
+    /// two has fewer digits after the dot.
+    #[inline]
+    fn add_dec(&mut self, mut m: i128, scale: u8) {
         let mut dec = self.dec.get();
-        let mut m = i128::from(m);
-        if frac == self.scale {
+        if scale == self.scale {
             // A column's values mostly share their scale: no multiply (an
             // i128 one was 5% of the low-cardinality query).
-        } else if frac > self.scale {
-            dec *= i128::from(POW10_I64[usize::from(frac - self.scale)]);
-            self.scale = frac;
+        } else if scale > self.scale {
+            dec *= i128::from(POW10_I64[usize::from(scale - self.scale)]);
+            self.scale = scale;
         } else {
-            m *= i128::from(POW10_I64[usize::from(self.scale - frac)]);
+            m *= i128::from(POW10_I64[usize::from(self.scale - scale)]);
         }
         self.dec = Small::of(dec + m);
     }
@@ -357,16 +362,7 @@ impl ExactSum {
     pub fn merge(&mut self, other: &ExactSum) {
         self.special |= other.special;
         if other.dec != Small::default() {
-            let o = other.dec.get();
-            if other.scale > self.scale {
-                let d =
-                    self.dec.get() * i128::from(POW10_I64[usize::from(other.scale - self.scale)]);
-                self.dec = Small::of(d + o);
-                self.scale = other.scale;
-            } else {
-                let o = o * i128::from(POW10_I64[usize::from(self.scale - other.scale)]);
-                self.dec = Small::of(self.dec.get() + o);
-            }
+            self.add_dec(other.dec.get(), other.scale);
         }
         match &other.big {
             None => self.add_scaled(other.small.get(), other.exp),
