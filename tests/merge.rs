@@ -150,6 +150,60 @@ fn parallel_partitioned_merge_matches_sort_m() {
     }
 }
 
+/// Lines sharing long prefixes (timestamps of a few days, some cut short
+/// or carrying NUL and high bytes right after the shared part): the
+/// parallel merge caches the words after each partition's shared bytes,
+/// which must order exactly as the whole lines, in both directions.
+#[test]
+fn parallel_merge_of_lines_with_long_shared_prefixes() {
+    let s = Scratch::new();
+    let mut rng = Rng::new(23);
+    const TAILS: &[&[u8]] = &[b"", b"\0", b"\0\0x", b" a", b"\xff", b":0", b"0"];
+    for order in [&[][..], &["-r"][..], &["-u"][..]] {
+        let files: Vec<String> = (0..4)
+            .map(|i| {
+                let mut raw = Vec::new();
+                for _ in 0..300 + rng.below(300) {
+                    let line = format!(
+                        "2016-01-{:02}T{:02}:{:02}:{:02}",
+                        1 + rng.below(3),
+                        rng.below(24),
+                        rng.below(60),
+                        rng.below(60)
+                    );
+                    let cut = if rng.chance(10) {
+                        rng.below(line.len() as u64) as usize
+                    } else {
+                        line.len()
+                    };
+                    raw.extend_from_slice(&line.as_bytes()[..cut]);
+                    raw.extend_from_slice(*rng.pick(TAILS));
+                    raw.push(b'\n');
+                }
+                let raw = s.file(&format!("lraw{i}"), &raw);
+                let mut args: Vec<&str> = order.iter().copied().filter(|&o| o == "-r").collect();
+                args.push(&raw);
+                s.file(&format!("lin{i}"), &gnu("sort", &args, None).stdout)
+            })
+            .collect();
+        let mut args: Vec<&str> = order.to_vec();
+        args.extend(files.iter().map(String::as_str));
+        let mut gnu_args = vec!["-m"];
+        gnu_args.extend_from_slice(&args);
+        let want = gnu("sort", &gnu_args, None);
+        assert_eq!(want.code, Some(0));
+        for part in ["64", "512"] {
+            let got = run_with(
+                &bin("pmerge"),
+                &args,
+                None,
+                &[("PTOOLS_MERGE_PARTITION", part)],
+            );
+            assert_same(&format!("partition {part} {args:?}"), &got, &want);
+        }
+    }
+}
+
 #[test]
 fn hundreds_of_inputs_with_few_open_files() {
     let s = Scratch::new();

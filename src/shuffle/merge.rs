@@ -7,8 +7,10 @@
 //! fewer branch per level than a binary heap's sift-down, and no moves of
 //! the heads themselves (they stay in their sources' buffers).
 //!
-//! Each leaf caches the comparator's [`Compare::prefix`] of its head, so
-//! most matches are one integer comparison.
+//! Each leaf caches the comparator's [`Compare::prefix`] and
+//! [`Compare::prefix2`] of its head, so most matches are integer
+//! comparisons. (Merging 8 sorted pieces of lines.txt, whose lines share
+//! "2016-MM-": with the prefix alone nearly every match called memcmp.)
 //!
 //! Stability: a tie goes to the lower source index. Callers number their
 //! sources in input order (runs in push order, pmerge's inputs as given),
@@ -24,11 +26,16 @@ use rayon::prelude::*;
 use std::cmp::Ordering;
 use std::ffi::OsString;
 
+/// The cached words of an exhausted source: after every live head's
+/// (a live head with these words too is told apart by liveness).
+const EXHAUSTED: (u64, u64) = (u64::MAX, u64::MAX);
+
 /// A loser tree over `k` sources.
 pub struct LoserTree<S: MergeSource, C: Compare> {
     sources: Vec<S>,
-    /// Prefix of each source's head; meaningless once exhausted.
-    prefix: Vec<u64>,
+    /// Prefix and second word of each source's head (`u64::MAX` twice
+    /// once exhausted).
+    prefix: Vec<(u64, u64)>,
     live: Vec<bool>,
     /// `tree[n]` for `1 <= n < k` is the loser at inner node `n`; leaf `i`
     /// is node `k + i`, node `n`'s parent is `n / 2`.
@@ -50,9 +57,9 @@ impl<S: MergeSource, C: Compare> LoserTree<S, C> {
             let ok = s.advance()?;
             live.push(ok);
             prefix.push(if ok {
-                cmp.prefix(s.current())
+                Self::words(&cmp, s.current())
             } else {
-                u64::MAX
+                EXHAUSTED
             });
         }
         let mut t = LoserTree {
@@ -83,9 +90,15 @@ impl<S: MergeSource, C: Compare> LoserTree<S, C> {
         Ok(t)
     }
 
+    /// The cached words of a head.
+    #[inline]
+    fn words(cmp: &C, record: &[u8]) -> (u64, u64) {
+        (cmp.prefix(record), cmp.prefix2(record))
+    }
+
     /// True when source `a`'s head goes before source `b`'s: exhausted
     /// sources lose to everything, ties go to the lower index. An
-    /// exhausted source's prefix is `u64::MAX`, so unequal prefixes decide
+    /// exhausted source's words are [`EXHAUSTED`], so unequal words decide
     /// without looking at liveness (a fifth fewer instructions per record
     /// in pmerge's profile).
     #[inline]
@@ -113,9 +126,9 @@ impl<S: MergeSource, C: Compare> LoserTree<S, C> {
         let ok = self.sources[w].advance()?;
         self.live[w] = ok;
         self.prefix[w] = if ok {
-            self.cmp.prefix(self.sources[w].current())
+            Self::words(&self.cmp, self.sources[w].current())
         } else {
-            u64::MAX
+            EXHAUSTED
         };
         let k = self.sources.len();
         let mut w = w;

@@ -56,6 +56,19 @@ pub trait Compare: Send + Sync + 'static {
         0
     }
 
+    /// A second order-keeping 8-byte word, compared when the prefixes
+    /// tie: for records with equal [`Compare::prefix`],
+    /// `prefix2(a) < prefix2(b)` must imply `compare(a, b) == Less` (and
+    /// `>` imply `Greater`); equal words fall back to `compare`. Merges
+    /// cache it beside the prefix (a loser tree's matches between heads
+    /// that share their first 8 bytes, as log lines of one month do, are
+    /// then still integer comparisons). For a byte-wise key,
+    /// [`bytes_prefix2`]. The default, a constant, never helps.
+    #[inline]
+    fn prefix2(&self, _record: &[u8]) -> u64 {
+        0
+    }
+
     /// The order-keeping 8-byte "digit" at `depth` (1, 2, ...) of the
     /// record's ordering, for records whose digits at every smaller depth
     /// are equal (depth 0 is [`Compare::prefix`]): then `digit(a) <
@@ -86,6 +99,17 @@ where
 #[inline]
 pub fn bytes_prefix(key: &[u8]) -> u64 {
     crate::word::be_word(key)
+}
+
+/// Bytes 8..16 of `key`, big-endian, zero-padded: [`Compare::prefix2`]
+/// of a byte-wise key. Zero padding keeps order here too: two keys with
+/// equal padded first words either have their first 8 bytes in common
+/// (then these words order their next bytes) or one is shorter than 8
+/// bytes with only zeros after it in the other, whose second word is
+/// then at least the shorter one's 0.
+#[inline]
+pub fn bytes_prefix2(key: &[u8]) -> u64 {
+    crate::word::be_word(key.get(8..).unwrap_or(&[]))
 }
 
 /// The digit at `depth` of a byte-wise (memcmp) key, for
@@ -144,6 +168,10 @@ impl Compare for Bytes {
         bytes_prefix(record)
     }
     #[inline]
+    fn prefix2(&self, record: &[u8]) -> u64 {
+        bytes_prefix2(record)
+    }
+    #[inline]
     fn digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {
         Some(bytes_digit(record, depth))
     }
@@ -167,6 +195,10 @@ impl<C: Compare> Compare for Shared<C> {
     #[inline]
     fn prefix(&self, record: &[u8]) -> u64 {
         self.0.prefix(record)
+    }
+    #[inline]
+    fn prefix2(&self, record: &[u8]) -> u64 {
+        self.0.prefix2(record)
     }
     #[inline]
     fn digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {
@@ -1474,6 +1506,35 @@ mod tests {
                 "{threads} threads"
             );
             assert_eq!(got.len(), want.len());
+        }
+    }
+
+    #[test]
+    fn bytes_prefix2_keeps_order_when_prefixes_tie() {
+        let keys: [&[u8]; 12] = [
+            b"",
+            b"\0",
+            b"abcdefgh",
+            b"abcdefgh\0",
+            b"abcdefghi",
+            b"abcdefghij",
+            b"abcdefgh\xff",
+            b"abcd",
+            b"abcd\0\0\0\0",
+            b"abcd\0\0\0\0\0",
+            b"abcd\0\0\0\0x",
+            b"abcdefghijklmnopq",
+        ];
+        for a in keys {
+            for b in keys {
+                if bytes_prefix(a) != bytes_prefix(b) {
+                    continue;
+                }
+                let (pa, pb) = (bytes_prefix2(a), bytes_prefix2(b));
+                if pa != pb {
+                    assert_eq!(pa.cmp(&pb), a.cmp(b), "{a:?} {b:?}");
+                }
+            }
         }
     }
 

@@ -1092,6 +1092,21 @@ impl Compare for SortSpec {
         self.key_prefix(record)
     }
 
+    /// The whole line's bytes 8..16 when it is the only key (no `-k`):
+    /// the loser tree's second word ([`Compare::prefix2`]).
+    #[inline]
+    fn prefix2(&self, record: &[u8]) -> u64 {
+        if !self.keys.is_empty() {
+            return 0;
+        }
+        let p = crate::shuffle::sort::bytes_prefix2(record);
+        if self.reverse {
+            !p
+        } else {
+            p
+        }
+    }
+
     /// Deeper digits of byte-wise orderings ([`SortSpec::key_digit`]).
     #[inline]
     fn digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {
