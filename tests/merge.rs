@@ -177,7 +177,8 @@ fn parallel_merge_of_lines_with_long_shared_prefixes() {
                         line.len()
                     };
                     raw.extend_from_slice(&line.as_bytes()[..cut]);
-                    raw.extend_from_slice(*rng.pick(TAILS));
+                    let tail: &&[u8] = rng.pick(TAILS);
+                    raw.extend_from_slice(tail);
                     raw.push(b'\n');
                 }
                 let raw = s.file(&format!("lraw{i}"), &raw);

@@ -469,12 +469,14 @@ fn merge_parallel(
     // its two splitters share, so its loser tree caches the words after
     // those ([`PartitionOrder`]).
     let shared: Vec<usize> = (0..parts)
-        .map(|p| match (p.checked_sub(1).map(|q| &splitters[q]), splitters.get(p)) {
-            (Some(lo), Some(hi)) if spec.keys.is_empty() => {
-                lo.iter().zip(hi.iter()).take_while(|(a, b)| a == b).count()
-            }
-            _ => 0,
-        })
+        .map(
+            |p| match (p.checked_sub(1).map(|q| &splitters[q]), splitters.get(p)) {
+                (Some(lo), Some(hi)) if spec.keys.is_empty() => {
+                    lo.iter().zip(hi.iter()).take_while(|(a, b)| a == b).count()
+                }
+                _ => 0,
+            },
+        )
         .collect();
     let files = Arc::new(files);
     let bounds = Arc::new(bounds);
