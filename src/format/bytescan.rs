@@ -2,8 +2,9 @@
 //! time: the field splitter's inner loop.
 //!
 //! [`Separators`] compares each 64-byte block against the delimiter, the
-//! terminator and (CSV) the double quote (SSE2, which every x86_64 has; a
-//! plain loop elsewhere), and hands out two bit masks per block: the
+//! terminator and (CSV) the double quote with a [`Kernel`] (SSE2, which
+//! every x86_64 has, a plain loop elsewhere; AVX2 or AVX-512 when the CPU
+//! has them and the caller was compiled for them), and hands out two bit masks per block: the
 //! delimiters and the terminators that are not inside quotes. Which bytes
 //! are quoted is the running parity of the quotes before them (a prefix
 //! XOR of the quote mask, carried from block to block), the same rule as
