@@ -121,7 +121,8 @@ fn short_decimal(s: &[u8]) -> Option<(u64, usize)> {
     let dot = (dots.trailing_zeros() / 8) as usize;
     let (w, n, frac) = if dot < len {
         let low = w & ((1u64 << (8 * dot)) - 1);
-        let high = if dot + 1 < 8 { w >> (8 * (dot + 1)) } else { 0 };
+        // Two shifts, each below 64 (dot <= 7): no test for a last-byte dot.
+        let high = (w >> (8 * dot)) >> 8;
         (low | (high << (8 * dot)), len - 1, len - 1 - dot)
     } else {
         (w, len, 0)
@@ -136,7 +137,9 @@ fn short_decimal(s: &[u8]) -> Option<(u64, usize)> {
     let d = filled.wrapping_sub(ONES * u64::from(b'0'));
     // Every byte a digit: no byte borrowed below '0' (high nibble 0) and
     // none above '9' (adding 6 stays below 16).
-    if filled & (ONES * 0xf0) != ONES * 0x30 || (d.wrapping_add(ONES * 6)) & (ONES * 0xf0) != 0 {
+    let bad =
+        ((filled & (ONES * 0xf0)) ^ (ONES * 0x30)) | (d.wrapping_add(ONES * 6) & (ONES * 0xf0));
+    if bad != 0 {
         return None;
     }
     // Pairs, then fours, then all eight (byte 0 most significant).
