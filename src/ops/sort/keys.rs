@@ -1139,6 +1139,20 @@ impl Compare for SortSpec {
         self.key_digit(record, depth)
     }
 
+    /// The whole line's digits, and a plain `-n` key's (past depth 1 they
+    /// are the line's: no key lookup), are loads; a text key's digits
+    /// find the key each time.
+    #[inline]
+    fn digits_compare_fast(&self) -> bool {
+        match self.keys.as_slice() {
+            [] => true,
+            [key] => {
+                key.kind == Kind::Numeric && !key.flags.fold && key.flags.ignore == Ignore::Nothing
+            }
+            _ => false,
+        }
+    }
+
     /// GNU's `compare`: keys, then the last-resort whole-line byte
     /// comparison (reversed by a global `-r`) unless `-s` or `-u`.
     #[inline]
