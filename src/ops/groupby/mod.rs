@@ -450,7 +450,8 @@ type Aggregated = (std::result::Result<(), Bad>, u64, usize);
 /// kernel the CPU has: the whole per-record loop is built again with
 /// AVX-512 or AVX2 (and BMI) enabled, so the kernel's compares inline and
 /// the bit tricks use the newer instructions. (Low-cardinality benchmark
-/// query, 2-core AMD EPYC: see the commit that added it for the figures.)
+/// query on the 2-core AMD EPYC, with `decimal` always inlined: 0.77 ->
+/// 0.69 s wall, medians of 7 interleaved.)
 fn aggregate_into(spec: &Spec, chunk: &Chunk, t: &mut Table) -> Aggregated {
     #[cfg(target_arch = "x86_64")]
     {
