@@ -876,7 +876,7 @@ fn sort_group<C: Compare>(
     // and says they are cheap ([`Compare::digits_compare_fast`]): for
     // `-k4,4n` those are the whole line's bytes (the keys tied), and
     // comparing them skips finding and parsing both keys again (small
-    // groups of trips.csv's ties: 4.80 -> 4.06 s wall, medians of 3
+    // groups of trips.csv's ties: 5.32 -> 4.42 s wall, medians of 3
     // interleaved; for a text key each digit finds the key again, and
     // the keyed sort of left.tsv went 1.38 -> 1.64 s, hence the switch).
     // A pair without digits to the end is compared by the comparator,

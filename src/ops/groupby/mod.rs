@@ -418,8 +418,9 @@ pub fn aggregate_carried(spec: &Spec, chunk: &Chunk, carried: &Carried) -> Parti
 
 /// What the per-record loop does with an operation's field, decided once
 /// a chunk rather than from the kind on every record (the kind tests and
-/// the value's unquoting were 70 of the ~800 instructions a record of the
-/// low-cardinality query, callgrind).
+/// the value's unquoting were about 100 of the ~800 instructions a record
+/// of the low-cardinality query, callgrind: 1.195G -> 1.042G on 1.49M
+/// records).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Step {
     /// A count without `--narm`: no value looked at.
