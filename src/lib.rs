@@ -4,7 +4,8 @@
 //! Source → Chunker → Engine → Sink:
 //!
 //! - [`input`]: operands, globs, decompression, record-aligned chunks;
-//! - [`format`]: records, fields, CSV quoting, field lists, headers;
+//! - [`format`](mod@format): records, fields, CSV quoting, field lists,
+//!   headers;
 //! - [`engine`]: the bounded ordered parallel map every tool runs on;
 //! - [`shuffle`]: external sort, spill files and k-way merge under a
 //!   memory budget;

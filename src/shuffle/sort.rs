@@ -1,7 +1,7 @@
 //! External sort of records under a memory budget.
 //!
 //! A [`Sorter`] copies the records it is given into one arena buffer and
-//! keeps, per record, a 16-byte [`Entry`]: the comparator's order-keeping
+//! keeps, per record, a 16-byte `Entry`: the comparator's order-keeping
 //! 8-byte key prefix ([`Compare::prefix`]), the record's offset and its
 //! length. No heap string per record. When arena plus entries reach the
 //! budget, the entries are sorted (in parallel on a rayon pool of

@@ -3,13 +3,13 @@
 //! A single loser tree merges on one thread, and past the budget that
 //! merge was half of psort's time with the other core idle (`psort -S 50M`
 //! of left.tsv, 2 cores). Here the runs are cut by key range instead: the
-//! runs' samples ([`Sample`], one every `spacing` bytes of each run) are
-//! sorted and every so many become a splitter; the place of each splitter
-//! in each run (the first record not below it) is found from the nearest
-//! sample before it by reading at most `spacing` bytes; then each key range
-//! ("partition") is merged from its pieces of every run by a loser tree on
-//! the pool, a few partitions ahead of the reader, and the merged
-//! partitions are handed out in order.
+//! runs' samples ([`Sample`](super::run::Sample), one every `spacing`
+//! bytes of each run) are sorted and every so many become a splitter; the
+//! place of each splitter in each run (the first record not below it) is
+//! found from the nearest sample before it by reading at most `spacing`
+//! bytes; then each key range ("partition") is merged from its pieces of
+//! every run by a loser tree on the pool, a few partitions ahead of the
+//! reader, and the merged partitions are handed out in order.
 //!
 //! Same order as the one loser tree: records that compare equal fall on
 //! the same side of every splitter, so each partition holds all of its

@@ -30,7 +30,7 @@ use std::sync::Arc;
 pub struct ColumnJob {
     pub cfg: Config,
     pub matcher: Matcher,
-    /// A literal prefilter over raw record bytes (see [`search_records`]).
+    /// A literal prefilter over raw record bytes (see `search_records`).
     pub prefilter: Option<Matcher>,
     pub dialect: Dialect,
     pub has_header: bool,

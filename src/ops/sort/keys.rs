@@ -1062,7 +1062,7 @@ impl SortSpec {
     /// line's bytes ([`bytes_digit`]); with one plain text key (no `-f`,
     /// `-d`, `-i`), the key's bytes, then the whole line's unless `-s` or
     /// `-u`; with one plain `-n` key whose value is exact
-    /// ([`numeric_exact`]), the prefix decided the key, so the whole
+    /// (`numeric_exact`), the prefix decided the key, so the whole
     /// line's bytes follow (or the digits end with `-s`/`-u`). Reversal
     /// inverts a digit. Anything else: `None` (the comparator decides).
     pub fn key_digit(&self, record: &[u8], depth: usize) -> Option<(u64, bool)> {

@@ -10,7 +10,7 @@
 //!   then NaNs, then numbers.
 //!
 //! GNU reads keys as NUL-terminated C strings (it writes a NUL at the key
-//! end), so bytes past the key read here as 0 through [`at`].
+//! end), so bytes past the key read here as 0 through `at`.
 
 use std::cmp::Ordering;
 
