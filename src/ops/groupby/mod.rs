@@ -32,7 +32,7 @@ use crate::output::Output;
 use crate::progress::Progress;
 use clap::Parser;
 use memchr::memchr_iter;
-use number::Format;
+use number::{DigitReader, Format};
 use ops::{Ctx, Kind, Op, Out};
 use std::ffi::OsString;
 use std::ops::Range;
@@ -457,16 +457,18 @@ fn aggregate_into(spec: &Spec, chunk: &Chunk, t: &mut Table) -> Aggregated {
     #[cfg(target_arch = "x86_64")]
     {
         use crate::format::bytescan::{Avx2, Avx512};
-        if let Some(k) = Avx512::detect() {
-            // SAFETY: `detect` found every feature the function enables.
-            return unsafe { aggregate_avx512(spec, chunk, t, k) };
-        }
-        if let Some(k) = Avx2::detect() {
-            // SAFETY: as above.
-            return unsafe { aggregate_avx2(spec, chunk, t, k) };
+        if let Some(r) = number::Ssse3::detect() {
+            if let Some(k) = Avx512::detect() {
+                // SAFETY: `detect` found every feature the function enables.
+                return unsafe { aggregate_avx512(spec, chunk, t, k, r) };
+            }
+            if let Some(k) = Avx2::detect() {
+                // SAFETY: as above.
+                return unsafe { aggregate_avx2(spec, chunk, t, k, r) };
+            }
         }
     }
-    aggregate_with(spec, chunk, t, Sse2)
+    aggregate_with(spec, chunk, t, Sse2, number::Swar)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -476,8 +478,9 @@ unsafe fn aggregate_avx512(
     chunk: &Chunk,
     t: &mut Table,
     k: crate::format::bytescan::Avx512,
+    r: number::Ssse3,
 ) -> Aggregated {
-    aggregate_with(spec, chunk, t, k)
+    aggregate_with(spec, chunk, t, k, r)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -487,13 +490,20 @@ unsafe fn aggregate_avx2(
     chunk: &Chunk,
     t: &mut Table,
     k: crate::format::bytescan::Avx2,
+    r: number::Ssse3,
 ) -> Aggregated {
-    aggregate_with(spec, chunk, t, k)
+    aggregate_with(spec, chunk, t, k, r)
 }
 
 /// The body of [`aggregate_into`], for kernel `K`.
 #[inline(always)]
-fn aggregate_with<K: Kernel>(spec: &Spec, chunk: &Chunk, t: &mut Table, kernel: K) -> Aggregated {
+fn aggregate_with<K: Kernel, R: DigitReader>(
+    spec: &Spec,
+    chunk: &Chunk,
+    t: &mut Table,
+    kernel: K,
+    reader: R,
+) -> Aggregated {
     let mut key: Vec<u8> = Vec::with_capacity(64);
     let multi = spec.keys.len() > 1;
     let mut first_fields = 0;
@@ -575,7 +585,7 @@ fn aggregate_with<K: Kernel>(spec: &Spec, chunk: &Chunk, t: &mut Table, kernel: 
                         continue;
                     }
                     Step::Decimal => {
-                        if let Some((m, frac)) = number::decimal(field(op.field)) {
+                        if let Some((m, frac)) = number::decimal_with(field(op.field), reader) {
                             state.add_decimal(m, frac);
                             continue;
                         }
