@@ -1314,6 +1314,20 @@ mod tests {
 
     /// The one-word reader answers as the byte loop on every short
     /// string of digits, dots and a few other bytes.
+    /// Short-decimal shapes at the edges: eight digits, the dot first,
+    /// last or alone, two dots, all zeros.
+    const EDGE_DECIMALS: [&[u8]; 9] = [
+        b"12345678",
+        b"9999.999",
+        b"0.000001",
+        b".5",
+        b"5.",
+        b".",
+        b"1.2.3",
+        b"00000000",
+        b"99999999",
+    ];
+
     #[test]
     fn short_decimals_match_the_byte_loop() {
         fn slow(s: &[u8]) -> Option<(u64, usize)> {
@@ -1344,14 +1358,7 @@ mod tests {
             let want = if s.len() <= 8 { slow(&s) } else { None };
             assert_eq!(short_decimal(&s), want, "{:?}", bstr::BStr::new(&s));
         }
-        for s in [
-            &b"12345678"[..],
-            b"9999.999",
-            b"0.000001",
-            b".5",
-            b"5.",
-            b"00000000",
-        ] {
+        for s in EDGE_DECIMALS {
             assert_eq!(short_decimal(s), slow(s));
         }
     }
@@ -1410,16 +1417,7 @@ mod tests {
             checked > 10_000,
             "too few valid fields generated: {checked}"
         );
-        for field in [
-            &b"12345678"[..],
-            b"9999.999",
-            b"0.000001",
-            b".5",
-            b"5.",
-            b".",
-            b"1.2.3",
-            b"99999999",
-        ] {
+        for field in EDGE_DECIMALS {
             let w = crate::word::le_word(field);
             #[cfg(target_arch = "x86_64")]
             if let Some(r) = ssse3 {
