@@ -63,20 +63,35 @@ pub struct Avx512(());
 
 #[cfg(target_arch = "x86_64")]
 impl Avx2 {
-    /// The kernel, when this CPU has AVX2 and PCLMULQDQ.
+    /// The kernel, when this CPU has AVX2 and PCLMULQDQ, and the bit
+    /// instructions (BMI1, BMI2, LZCNT, POPCNT) that a caller compiled for
+    /// this kernel also enables: a virtual machine may show AVX2 without
+    /// them.
     pub fn detect() -> Option<Avx2> {
-        (std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("pclmulqdq"))
-            .then_some(Avx2(()))
+        (std::is_x86_feature_detected!("avx2")
+            && std::is_x86_feature_detected!("pclmulqdq")
+            && bit_instructions())
+        .then_some(Avx2(()))
     }
+}
+
+/// True when the CPU has BMI1, BMI2, LZCNT and POPCNT.
+#[cfg(target_arch = "x86_64")]
+fn bit_instructions() -> bool {
+    std::is_x86_feature_detected!("bmi1")
+        && std::is_x86_feature_detected!("bmi2")
+        && std::is_x86_feature_detected!("lzcnt")
+        && std::is_x86_feature_detected!("popcnt")
 }
 
 #[cfg(target_arch = "x86_64")]
 impl Avx512 {
-    /// The kernel, when this CPU has AVX-512 BW and PCLMULQDQ.
+    /// The kernel, when this CPU has AVX-512 BW and PCLMULQDQ, and what
+    /// [`Avx2::detect`] asks for.
     pub fn detect() -> Option<Avx512> {
         (std::is_x86_feature_detected!("avx512bw")
             && std::is_x86_feature_detected!("avx512f")
-            && std::is_x86_feature_detected!("pclmulqdq"))
+            && Avx2::detect().is_some())
         .then_some(Avx512(()))
     }
 }
