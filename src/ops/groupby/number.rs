@@ -137,9 +137,9 @@ impl DigitReader for Swar {
 /// multiply-adds make the integer: 23 instructions a value fewer than the
 /// word reader (callgrind on pgroupby's low-cardinality query, 1.036G ->
 /// 0.969G), `-j1` on 3M rows of trips.csv 106/111 -> 99/103 ms. Exists
-/// only where the CPU has SSSE3 and SSE4.1
-/// ([`Ssse3::detect`]); pays when inlined into a function compiled for
-/// them (pgroupby's AVX2 and AVX-512 loops).
+/// only where the CPU has SSSE3 and SSE4.1 ([`Ssse3::detect`]); pays when
+/// inlined into a function compiled for them (pgroupby's AVX2 and AVX-512
+/// loops).
 #[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy, Debug)]
 pub struct Ssse3(());
@@ -1312,8 +1312,6 @@ mod tests {
         assert_eq!(w("%.14g", 0.15, 1e-18), "0.15");
     }
 
-    /// The one-word reader answers as the byte loop on every short
-    /// string of digits, dots and a few other bytes.
     /// Short-decimal shapes at the edges: eight digits, the dot first,
     /// last or alone, two dots, all zeros.
     const EDGE_DECIMALS: [&[u8]; 9] = [
@@ -1328,6 +1326,8 @@ mod tests {
         b"99999999",
     ];
 
+    /// The one-word reader answers as the byte loop on every short
+    /// string of digits, dots and a few other bytes.
     #[test]
     fn short_decimals_match_the_byte_loop() {
         fn slow(s: &[u8]) -> Option<(u64, usize)> {
