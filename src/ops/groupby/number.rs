@@ -115,12 +115,12 @@ pub fn decimal_with<R: DigitReader>(s: &[u8], reader: R) -> Option<(i64, u32)> {
 /// How the digits of a short decimal become an integer: [`Swar`], one
 /// 64-bit word (any CPU), or [`Ssse3`], a byte shuffle and multiply-adds.
 pub trait DigitReader: Copy {
-    /// [`short_decimal`] of the `len` (1 to 8) low bytes of `w`; the bytes
+    /// `short_decimal` of the `len` (1 to 8) low bytes of `w`; the bytes
     /// above them are ignored.
     fn short_decimal(self, w: u64, len: usize) -> Option<(u64, usize)>;
 }
 
-/// The word-at-a-time reader ([`short_decimal_word`]).
+/// The word-at-a-time reader (`short_decimal_word`).
 #[derive(Clone, Copy, Debug)]
 pub struct Swar;
 
