@@ -355,17 +355,19 @@ fn scan<E, K: Kernel>(
                 (terms & terms.wrapping_neg()) - 1
             };
             if !skipping {
+                // As many fields as the mask has, up to `need`: counted
+                // first, so the loop below checks neither the count nor
+                // (an exact-size `extend`) the capacity per field.
                 let mut fields = delims & before;
-                while fields != 0 {
+                let k = (fields.count_ones() as usize).min(need - ranges.len());
+                ranges.extend((0..k).map(|_| {
                     let i = base + fields.trailing_zeros() as usize;
                     fields &= fields - 1;
-                    ranges.push(field_start..i);
+                    let field = field_start..i;
                     field_start = i + 1;
-                    if ranges.len() >= need {
-                        skipping = true;
-                        break;
-                    }
-                }
+                    field
+                }));
+                skipping = ranges.len() >= need;
             }
             delims &= !before;
             if terms == 0 {
@@ -567,7 +569,9 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
             let g = if spec.keys.is_empty() {
                 t.group(b"", || line.map(|l| (ord, l.into())))
             } else if !(multi || spec.fold || csv && field(spec.keys[0]).first() == Some(&b'"')) {
-                t.group(field(spec.keys[0]), || line.map(|l| (ord, l.into())))
+                t.group_in(data, ranges[spec.keys[0]].clone(), || {
+                    line.map(|l| (ord, l.into()))
+                })
             } else {
                 key.clear();
                 for &k in &spec.keys {
@@ -585,7 +589,9 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
                         continue;
                     }
                     Step::Decimal => {
-                        if let Some((m, frac)) = number::decimal_with(field(op.field), reader) {
+                        if let Some((m, frac)) =
+                            number::decimal_in(data, ranges[op.field].clone(), reader)
+                        {
                             state.add_decimal(m, frac);
                             continue;
                         }

@@ -112,6 +112,34 @@ pub fn decimal_with<R: DigitReader>(s: &[u8], reader: R) -> Option<(i64, u32)> {
     Some((if neg { -m } else { m }, frac as u32))
 }
 
+/// [`decimal_with`] of the field `data[field]`, for the per-record loop:
+/// the sign is taken off without a branch and the digits come from one
+/// 8-byte load of `data` (bytes past the field are ignored), where
+/// `le_word` of the field's slice branched on its length.
+#[inline(always)]
+pub fn decimal_in<R: DigitReader>(
+    data: &[u8],
+    field: std::ops::Range<usize>,
+    reader: R,
+) -> Option<(i64, u32)> {
+    // An empty field's "first byte" is the next one, harmless: the
+    // length test below fails either way.
+    let first = *data.get(field.start)?;
+    let neg = first == b'-';
+    let start = field.start + usize::from(neg || first == b'+');
+    let len = field.end.wrapping_sub(start);
+    if len.wrapping_sub(1) >= 8 {
+        return None;
+    }
+    let w = match data.get(start..start + 8) {
+        Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
+        None => crate::word::le_word(&data[start..field.end]),
+    };
+    let (m, frac) = reader.short_decimal(w, len)?;
+    let m = m as i64;
+    Some((if neg { -m } else { m }, frac as u32))
+}
+
 /// How the digits of a short decimal become an integer: [`Swar`], one
 /// 64-bit word (any CPU), or [`Ssse3`], a byte shuffle and multiply-adds.
 pub trait DigitReader: Copy {
@@ -153,14 +181,17 @@ impl Ssse3 {
     }
 }
 
-/// `SHUFFLE[len][dot]`: where each of the 8 output bytes (the most
-/// significant digit first, right-aligned) comes from in a field of `len`
-/// bytes whose dot is at `dot` (8: no dot); 0x80 gives a zero byte.
+/// `DIGITS[len][row]`, for a field of `len` bytes whose first dot is at
+/// `row` (8: no dot): bytes 0 to 7 are the byte shuffle that drops the
+/// dot and right-aligns the digits (the most significant first; 0x80
+/// gives a zero byte), byte 15 the number of digits after the dot. For a
+/// lone dot (`len` 1, `row` 0) output byte 7 takes the dot itself, which
+/// then fails the digit test: `.` is no number.
 #[cfg(target_arch = "x86_64")]
-static SHUFFLE: [[[u8; 16]; 9]; 9] = shuffles();
+static DIGITS: [[[u8; 16]; 9]; 9] = digit_tables();
 
 #[cfg(target_arch = "x86_64")]
-const fn shuffles() -> [[[u8; 16]; 9]; 9] {
+const fn digit_tables() -> [[[u8; 16]; 9]; 9] {
     let mut t = [[[0x80u8; 16]; 9]; 9];
     let mut len = 1;
     while len <= 8 {
@@ -175,6 +206,10 @@ const fn shuffles() -> [[[u8; 16]; 9]; 9] {
                 }
                 i += 1;
             }
+            if n == 0 {
+                t[len][dot][7] = 0;
+            }
+            t[len][dot][15] = if dot < len { (len - 1 - dot) as u8 } else { 0 };
             dot += 1;
         }
         len += 1;
@@ -189,28 +224,22 @@ impl DigitReader for Ssse3 {
         use std::arch::x86_64::*;
         debug_assert!((1..=8).contains(&len));
         // SAFETY: an `Ssse3` value exists only on a CPU with SSSE3 and
-        // SSE4.1 (`detect`); the table row is 16 bytes.
+        // SSE4.1 (`detect`); the table entry is 16 bytes.
         unsafe {
             let v = _mm_cvtsi64_si128(w as i64);
             let dots = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'.' as i8))) as u32
                 & ((1u32 << len) - 1);
-            // The first dot is the decimal point; another one fails the
-            // digit test below, as in the word reader.
-            let dot = dots.trailing_zeros() as usize;
-            let (n, frac, row) = if dot < len {
-                (len - 1, len - 1 - dot, dot)
-            } else {
-                (len, 0, 8)
-            };
-            if n == 0 {
-                return None;
-            }
-            let order = _mm_loadu_si128(SHUFFLE[len][row].as_ptr() as *const __m128i);
+            // The first dot is the decimal point (8: none); another one
+            // fails the digit test below, as in the word reader. The
+            // table answers the rest, so there is no branch on the dot.
+            let row = (dots | 1 << 8).trailing_zeros() as usize;
+            let entry = &DIGITS[len][row];
+            let order = _mm_loadu_si128(entry.as_ptr() as *const __m128i);
             let d = _mm_shuffle_epi8(_mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8)), order);
             // Every byte a digit: 0..=9 once '0' is taken off (the zero
             // fillers pass).
             let digits = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
-            if _mm_movemask_epi8(digits) != 0xffff {
+            if _mm_movemask_epi8(digits) & 0xff != 0xff {
                 return None;
             }
             let pairs = _mm_maddubs_epi16(
@@ -220,7 +249,7 @@ impl DigitReader for Ssse3 {
             let fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 0, 0, 0, 0));
             let packed = _mm_packus_epi32(fours, fours);
             let all = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 0, 0, 0, 0, 0, 0));
-            Some((_mm_cvtsi128_si32(all) as u32 as u64, frac))
+            Some((_mm_cvtsi128_si32(all) as u32 as u64, usize::from(entry[15])))
         }
     }
 }
@@ -1425,6 +1454,50 @@ mod tests {
             }
             assert_eq!(Swar.short_decimal(w, field.len()), short_decimal(field));
         }
+    }
+
+    /// `decimal_in` (one load of the whole buffer, sign taken off without
+    /// a branch) answers as `decimal` of the field's slice, for every
+    /// field of up to 11 bytes of generated buffers: signs alone, empty
+    /// fields, fields ending less than 8 bytes before the buffer's end.
+    #[test]
+    fn decimals_in_a_buffer_match_their_slices() {
+        let alphabet = b"0123456789.-+,e";
+        let mut seed = 5u64;
+        let mut checked = 0;
+        for _ in 0..3_000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (seed >> 58) as usize;
+            let data: Vec<u8> = (0..n)
+                .map(|i| {
+                    let pick = (seed >> (i % 50)) as usize ^ i.wrapping_mul(0x9e37);
+                    if pick.is_multiple_of(3) {
+                        alphabet[pick / 3 % alphabet.len()]
+                    } else {
+                        b'0' + (pick % 10) as u8
+                    }
+                })
+                .collect();
+            for start in 0..=n {
+                for end in start..=(start + 11).min(n) {
+                    let want = decimal(&data[start..end]);
+                    assert_eq!(
+                        decimal_in(&data, start..end, Swar),
+                        want,
+                        "{:?}",
+                        bstr::BStr::new(&data[start..end])
+                    );
+                    #[cfg(target_arch = "x86_64")]
+                    if let Some(r) = Ssse3::detect() {
+                        assert_eq!(decimal_in(&data, start..end, r), want);
+                    }
+                    checked += usize::from(want.is_some());
+                }
+            }
+        }
+        assert!(checked > 10_000, "too few valid fields: {checked}");
     }
 
     #[test]

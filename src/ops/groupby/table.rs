@@ -116,6 +116,31 @@ impl Table {
         self.group_slow(key, first)
     }
 
+    /// [`Table::group`] of the key `data[key]`: a short one read as one
+    /// 8-byte load of `data` when 8 bytes follow its start (bytes past it
+    /// masked off), where `le_word` of the key's slice branched on its
+    /// length.
+    #[inline]
+    pub fn group_in(
+        &mut self,
+        data: &[u8],
+        key: std::ops::Range<usize>,
+        first: impl FnOnce() -> Line,
+    ) -> usize {
+        let len = key.len();
+        if len <= 8 {
+            if let Some(b) = data.get(key.start..key.start + 8) {
+                let w = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+                let bits = 8 * len as u32;
+                let w = if bits < 64 { w & ((1 << bits) - 1) } else { w };
+                if let Some(g) = self.recent.get_word(w, len) {
+                    return g;
+                }
+            }
+        }
+        self.group(&data[key], first)
+    }
+
     fn group_slow(&mut self, key: &[u8], first: impl FnOnce() -> Line) -> usize {
         if let Some(&g) = self.index.get(key) {
             return g as usize;
@@ -294,9 +319,16 @@ impl ShortKeys {
 
     #[inline]
     fn get(&self, key: &[u8]) -> Option<usize> {
-        let (w, i) = Self::slot(key);
+        self.get_word(crate::word::le_word(key), key.len())
+    }
+
+    /// The group of the key of `len` bytes (at most 8) whose `le_word`
+    /// is `w`.
+    #[inline]
+    fn get_word(&self, w: u64, len: usize) -> Option<usize> {
+        let i = (w.wrapping_mul(SEED) >> 56) as usize % SHORT_SLOTS;
         match self.slots.get(i) {
-            Some(&(sw, len, g)) if sw == w && len == key.len() as u32 + 1 => Some(g as usize),
+            Some(&(sw, l, g)) if sw == w && l == len as u32 + 1 => Some(g as usize),
             _ => None,
         }
     }
@@ -464,7 +496,8 @@ mod tests {
 
     /// Groups found through the short-key cache are the hash map's: keys
     /// that share a word but not a length (`a`, `a\0`), keys that share a
-    /// slot, and keys past 8 bytes, asked for in a shuffled order.
+    /// slot, and keys past 8 bytes, asked for in a shuffled order, by
+    /// slice and by range of a longer buffer.
     #[test]
     fn short_key_cache_agrees_with_the_map() {
         let ops = [Op {
@@ -484,7 +517,16 @@ mod tests {
             let k = &keys[(seed >> 33) as usize % keys.len()];
             let next = want.len();
             let g = *want.entry(k.clone()).or_insert(next);
-            assert_eq!(t.group(k, || None), g, "{:?}", bstr::BStr::new(k));
+            // Every other key through `group_in`, from a buffer where 0
+            // to 9 bytes of the next key's kind follow it.
+            let g2 = if seed >> 63 == 0 {
+                t.group(k, || None)
+            } else {
+                let mut buf = k.clone();
+                buf.extend(b"k1\0a9".iter().cycle().take((seed >> 20) as usize % 10));
+                t.group_in(&buf, 0..k.len(), || None)
+            };
+            assert_eq!(g2, g, "{:?}", bstr::BStr::new(k));
         }
         assert_eq!(t.len(), want.len());
     }
