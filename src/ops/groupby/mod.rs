@@ -202,6 +202,15 @@ pub enum Bad {
     },
 }
 
+impl Bad {
+    /// The record (0-based, in its chunk) the problem is in.
+    fn record(&self) -> u64 {
+        match *self {
+            Bad::Number { record, .. } | Bad::Missing { record, .. } => record,
+        }
+    }
+}
+
 /// A chunk's result: its partial table (`None` when the worker kept it
 /// to add later chunks to, see [`Carried`]), its record count, and the
 /// field count of its first record (for generated header names).
@@ -513,7 +522,6 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
     let base = (chunk.source as u64) << 44;
     let data = &chunk.data[..];
     let csv = matches!(spec.split, Split::Csv(_));
-    let mut last = 0u64;
     // --full prints whole lines, and the first line's field count names
     // the columns of a generated header: split those completely.
     let need = if spec.track || (chunk.index == 0 && chunk.source == 0) {
@@ -535,15 +543,13 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
         kernel,
         #[inline(always)]
         |r, rec, ranges| {
-            last = r + 1;
-            let body = &data[rec.clone()];
             if r == 0 && chunk.index == 0 && spec.header {
                 return Ok(());
             }
-            if spec.comments && is_comment(body) {
+            if spec.comments && is_comment(&data[rec.clone()]) {
                 return Ok(());
             }
-            if csv && body.is_empty() {
+            if csv && rec.is_empty() {
                 return Ok(());
             }
             if r == 0 {
@@ -564,7 +570,11 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
                 });
             }
             let ord = base | (chunk.offset + rec.start as u64);
-            let line = if spec.track { Some(body) } else { None };
+            let line = if spec.track {
+                Some(&data[rec.clone()])
+            } else {
+                None
+            };
             let field = |k: usize| &data[ranges[k].clone()];
             let g = if spec.keys.is_empty() {
                 t.group(b"", || line.map(|l| (ord, l.into())))
@@ -580,7 +590,6 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
                 }
                 t.group(&key, || line.map(|l| (ord, l.into())))
             };
-            let ctx = Ctx { ord, line };
             let states = &mut t.states[g * nops..(g + 1) * nops];
             for ((op, step), state) in spec.ops.iter().zip(&steps).zip(states.iter_mut()) {
                 match step {
@@ -623,14 +632,17 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
                 } else {
                     0.0
                 };
-                state.update(op.kind, &raw, x, &ctx);
+                state.update(op.kind, &raw, x, &Ctx { ord, line });
             }
             Ok(())
         },
     );
     match result {
         Ok(records) => (Ok(()), records, first_fields),
-        Err(bad) => (Err(bad), last, first_fields),
+        Err(bad) => {
+            let seen = bad.record() + 1;
+            (Err(bad), seen, first_fields)
+        }
     }
 }
 
