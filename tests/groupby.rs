@@ -265,9 +265,43 @@ fn options_match_datamash() {
     let want = gnu("datamash", &["-s", "-g1", "sum", "3"], Some(&data));
     same(
         "file",
-        &ours("pgroupby", &["-g1", "sum", "3", &plain], None),
+        &ours_everywhere("pgroupby", &["-g1", "sum", "3", &plain], None),
         &want,
     );
+    // Mapped files and streamed runs (gzip, stdin, gzip) in one list:
+    // every source's records once, at every -j and chunk size.
+    let five = [&data[..], &data[..], &data[..], &data[..], &data[..]].concat();
+    same(
+        "mapped and streamed sources",
+        &ours_everywhere(
+            "pgroupby",
+            &[
+                "-g1", "sum", "3", "count", "1", &plain, &gz, "-", &gz, &plain,
+            ],
+            Some(&data),
+        ),
+        &gnu(
+            "datamash",
+            &["-s", "-g1", "sum", "3", "count", "1"],
+            Some(&five),
+        ),
+    );
+    // An error in the last source of a streamed run names that source
+    // and its own line number.
+    let bad = s.gz("bad.tsv.gz", b"a\t1\t2\nb\t1\t3\nc\t1\tx\n");
+    for order in [[&plain, &gz, &bad], [&gz, &plain, &bad]] {
+        let got = ours_everywhere(
+            "pgroupby",
+            &["-g1", "sum", "3", order[0], order[1], order[2]],
+            None,
+        );
+        assert_eq!(got.code, Some(1), "{}", got.stderr);
+        assert!(
+            got.stderr.contains("line 3 field 3: 'x'") && got.stderr.contains("bad.tsv.gz"),
+            "{}",
+            got.stderr
+        );
+    }
     same(
         "gz",
         &ours("pgroupby", &["-g1", "sum", "3", &gz], None),

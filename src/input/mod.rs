@@ -8,13 +8,18 @@
 //!   boundary (a line, or a CSV record whose quotes are balanced).
 //! - [`stream`] reads several sources at once on background threads and
 //!   hands their chunks over in input order.
+//! - [`pieces`] hands out record-aligned slices of memory-mapped regular
+//!   files, and a [`stream`]'s chunks for everything else.
 
 pub mod chunker;
 pub mod decompress;
+pub mod pieces;
 pub mod source;
 pub mod stream;
 
 pub use chunker::{Chunk, Chunker, RecordFormat};
+pub use pieces::Piece;
+pub use pieces::Pieces;
 pub use source::Source;
 pub use stream::{ChunkStream, StreamItem};
 

@@ -10,7 +10,6 @@
 //! the selected records; the sink applies `-m` in order and copies them.
 
 use super::pattern::Matcher;
-use super::pieces::{Failure, Piece, Pieces};
 use super::print::push_u64;
 use super::Config;
 use crate::cli;
@@ -19,6 +18,7 @@ use crate::error::Result;
 use crate::format::csv::{split_fields, unquote};
 use crate::format::fieldlist::{Mask, Unit};
 use crate::format::{Dialect, FieldList, Header};
+use crate::input::pieces::{Failure, Piece, Pieces};
 use crate::input::Source;
 use crate::output::Output;
 use crate::progress::Progress;

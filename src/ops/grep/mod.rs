@@ -18,7 +18,6 @@
 
 pub mod columns;
 pub mod pattern;
-pub mod pieces;
 pub mod print;
 pub mod search;
 
@@ -542,7 +541,7 @@ pub fn run(args: Args) -> Result<i32> {
     }
     let matcher = Matcher::new(&patterns, popts)?;
     let nsources = sources.len();
-    let pieces = pieces::Pieces::new(
+    let pieces = crate::input::pieces::Pieces::new(
         sources,
         input::RecordFormat::Lines { terminator: eol },
         threads,

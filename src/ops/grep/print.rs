@@ -21,12 +21,12 @@
 //! selected line ends the file with "binary file matches" on stderr; that
 //! stretch is re-searched on this thread (binary files are rare).
 
-use super::pieces::{Piece, Pieces};
 use super::search::{self, ChunkHits, SearchOptions, Want};
 use super::{BinaryFiles, Config};
 use crate::cli;
 use crate::engine::{self, Event, Flow};
 use crate::error::{Error, Result};
+use crate::input::pieces::{Piece, Pieces};
 use crate::output::Output;
 use crate::progress::Progress;
 use memchr::{memchr, memrchr};

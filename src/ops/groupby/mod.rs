@@ -2,6 +2,8 @@
 //! out of core, plus CSV/TSV with column names.
 //!
 //! Shape: map → combine → finish.
+//! - *input*: [`Pieces`], record-aligned slices of mapped regular files
+//!   (no copy) or chunks of the shared reader (gzip, stdin, pipes);
 //! - *map* (engine workers, [`aggregate_carried`]): each chunk's records are
 //!   hashed by key into a partial [`Table`] of per-operation states;
 //! - *combine* (the caller's thread, in chunk order): partials are
@@ -27,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::format::bytescan::{Block, Kernel, Separators, Sse2};
 use crate::format::csv::{split_fields, unquote, write_field};
 use crate::format::{Dialect, Header};
-use crate::input::{self, stream::StreamOptions, Chunk, ChunkStream, StreamItem};
+use crate::input::{self, pieces::Failure, Piece, Pieces};
 use crate::output::Output;
 use crate::progress::Progress;
 use clap::Parser;
@@ -417,7 +419,7 @@ fn scan<E, K: Kernel>(
 /// Aggregates every record of a chunk into a partial table: the one the
 /// worker carries from earlier chunks when `carried` has one, kept there
 /// while it stays small (with [`Carried::none`], always a new one).
-pub fn aggregate_carried(spec: &Spec, chunk: &Chunk, carried: &Carried) -> Partial {
+pub fn aggregate_carried(spec: &Spec, chunk: &Piece, carried: &Carried) -> Partial {
     let mut t = carried.take().unwrap_or_else(|| Table::new(&spec.ops));
     let (result, records, first_fields) = aggregate_into(spec, chunk, &mut t);
     Partial {
@@ -464,7 +466,7 @@ type Aggregated = (std::result::Result<(), Bad>, u64, usize);
 /// the bit tricks use the newer instructions. (Low-cardinality benchmark
 /// query on the 2-core AMD EPYC, with `decimal` always inlined: 0.77 ->
 /// 0.69 s wall, medians of 7 interleaved.)
-fn aggregate_into(spec: &Spec, chunk: &Chunk, t: &mut Table) -> Aggregated {
+fn aggregate_into(spec: &Spec, chunk: &Piece, t: &mut Table) -> Aggregated {
     #[cfg(target_arch = "x86_64")]
     {
         use crate::format::bytescan::{Avx2, Avx512};
@@ -486,7 +488,7 @@ fn aggregate_into(spec: &Spec, chunk: &Chunk, t: &mut Table) -> Aggregated {
 #[target_feature(enable = "avx512f,avx512bw,avx2,bmi1,bmi2,lzcnt,popcnt,pclmulqdq")]
 unsafe fn aggregate_avx512(
     spec: &Spec,
-    chunk: &Chunk,
+    chunk: &Piece,
     t: &mut Table,
     k: crate::format::bytescan::Avx512,
     r: number::Ssse3,
@@ -498,7 +500,7 @@ unsafe fn aggregate_avx512(
 #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt,pclmulqdq")]
 unsafe fn aggregate_avx2(
     spec: &Spec,
-    chunk: &Chunk,
+    chunk: &Piece,
     t: &mut Table,
     k: crate::format::bytescan::Avx2,
     r: number::Ssse3,
@@ -510,7 +512,7 @@ unsafe fn aggregate_avx2(
 #[inline(always)]
 fn aggregate_with<K: Kernel, R: DigitReader>(
     spec: &Spec,
-    chunk: &Chunk,
+    chunk: &Piece,
     t: &mut Table,
     kernel: K,
     reader: R,
@@ -520,7 +522,7 @@ fn aggregate_with<K: Kernel, R: DigitReader>(
     let mut first_fields = 0;
     let nops = spec.ops.len();
     let base = (chunk.source as u64) << 44;
-    let data = &chunk.data[..];
+    let data = chunk.data();
     let csv = matches!(spec.split, Split::Csv(_));
     // --full prints whole lines, and the first line's field count names
     // the columns of a generated header: split those completely.
@@ -837,23 +839,24 @@ pub fn run(args: Args) -> Result<i32> {
     let sources = input::source::resolve(&files, None)?;
     let threads = args.threads.get();
     let mut progress = Progress::new(&args.progress, &sources);
-    let mut opts = StreamOptions::new(dialect.record_format(), threads);
+    let mut chunk_size = input::chunk_size();
     if std::env::var_os("PTOOLS_CHUNK_SIZE").is_none() {
         // Each chunk in flight becomes a partial table of up to one group
         // per row, several times the chunk's bytes: keep the chunks a small
         // fraction of the budget (-S 100M: 1.5 MiB chunks; measured peak
         // RSS of a spilling run at scale 0.1 went from 239 to 140 MiB).
-        opts.chunk_size = opts.chunk_size.min((budget / 64).max(64 << 10) as usize);
+        chunk_size = chunk_size.min((budget / 64).max(64 << 10) as usize);
     }
-    let mut stream = ChunkStream::new(sources.clone(), opts);
+    let mut stream =
+        Pieces::new(sources.clone(), dialect.record_format(), threads).with_chunk_size(chunk_size);
 
     // Read ahead to the header, to resolve names.
-    let mut head: Vec<StreamItem> = Vec::new();
+    let mut head: Vec<std::result::Result<Piece, Failure>> = Vec::new();
     let mut header: Option<Header> = None;
     if header_in {
         for item in stream.by_ref() {
             let found = match &item {
-                StreamItem::Chunk(c) => dialect.records(&c.data).next().map(|r| {
+                Ok(c) => dialect.records(c.data()).next().map(|r| {
                     let mut ranges = Vec::new();
                     let tmp = Spec {
                         split: split_mode,
@@ -875,7 +878,7 @@ pub fn run(args: Args) -> Result<i32> {
                             .collect(),
                     }
                 }),
-                StreamItem::Error { .. } => None,
+                Err(_) => None,
             };
             head.push(item);
             if found.is_some() {
@@ -942,8 +945,8 @@ pub fn run(args: Args) -> Result<i32> {
     };
 
     let items = head.into_iter().chain(stream).map(|item| match item {
-        StreamItem::Chunk(c) => Item::Work(c),
-        StreamItem::Error { error, .. } => Item::Pass(error),
+        Ok(c) => Item::Work(c),
+        Err((_, error)) => Item::Pass(error),
     });
     let mut table = Table::new(&spec.ops);
     let mut spill: Option<Spill> = None;
@@ -980,11 +983,11 @@ pub fn run(args: Args) -> Result<i32> {
     engine::ordered_map(
         threads,
         items,
-        move |c: &Chunk| aggregate_carried(&map_spec, c, &map_carried),
+        move |c: &Piece| aggregate_carried(&map_spec, c, &map_carried),
         |ev| {
             match ev {
                 Event::Mapped(c, partial) => {
-                    progress.inc(c.data.len() as u64);
+                    progress.inc(c.data().len() as u64);
                     if c.source == 0 && c.index == 0 {
                         first_fields = partial.first_fields;
                     }
