@@ -1341,6 +1341,13 @@ mod tests {
         assert_eq!(w("%.14g", 0.15, 1e-18), "0.15");
     }
 
+    /// Steps the tests' generator (a 64-bit LCG; the high bits are used).
+    fn next_seed(seed: &mut u64) {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+    }
+
     /// Short-decimal shapes at the edges: eight digits, the dot first,
     /// last or alone, two dots, all zeros.
     const EDGE_DECIMALS: [&[u8]; 9] = [
@@ -1377,9 +1384,7 @@ mod tests {
         let alphabet = b"0159.:/ -e\x00\xb9";
         let mut seed = 7u64;
         for _ in 0..200_000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            next_seed(&mut seed);
             let len = (seed >> 60) as usize % 10;
             let s: Vec<u8> = (0..len)
                 .map(|i| alphabet[((seed >> (4 * i)) & 0xf) as usize % alphabet.len()])
@@ -1408,9 +1413,7 @@ mod tests {
         let mut seed = 11u64;
         let mut checked = 0;
         for _ in 0..300_000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            next_seed(&mut seed);
             let len = 1 + (seed >> 61) as usize;
             let mut bytes = [0u8; 8];
             for (i, b) in bytes.iter_mut().enumerate() {
@@ -1466,9 +1469,7 @@ mod tests {
         let mut seed = 5u64;
         let mut checked = 0;
         for _ in 0..3_000 {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            next_seed(&mut seed);
             let n = (seed >> 58) as usize;
             let data: Vec<u8> = (0..n)
                 .map(|i| {
