@@ -54,6 +54,12 @@ unsafe impl Sync for Map {}
 impl Map {
     /// Maps `path` if it is a regular, non-empty file that is not gzip.
     fn open(path: &std::path::Path) -> Option<Map> {
+        // Looked at before opening: opening a named pipe would block until
+        // a writer comes, and `Pieces` asks about the sources after a
+        // streamed one before streaming it.
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            return None;
+        }
         let f = File::open(path).ok()?;
         let meta = f.metadata().ok()?;
         if !meta.is_file() || meta.len() == 0 || meta.len() > usize::MAX as u64 {
