@@ -8,11 +8,13 @@
 //!   boundary (a line, or a CSV record whose quotes are balanced).
 //! - [`stream`] reads several sources at once on background threads and
 //!   hands their chunks over in input order.
+//! - [`map`] memory-maps a whole regular file (read-only).
 //! - [`pieces`] hands out record-aligned slices of memory-mapped regular
 //!   files, and a [`stream`]'s chunks for everything else.
 
 pub mod chunker;
 pub mod decompress;
+pub mod map;
 pub mod pieces;
 pub mod source;
 pub mod stream;

@@ -31,99 +31,13 @@
 //! thread; a run of streamed sources gets one [`ChunkStream`] (reader
 //! threads of the input layer) when its turn comes.
 
+use super::map::{Map, Population};
 use crate::input::{
     self, stream::StreamOptions, Chunk, ChunkStream, RecordFormat, Source, StreamItem,
 };
 use memchr::memrchr;
-use std::fs::File;
 use std::ops::Range;
-use std::os::unix::io::AsRawFd;
 use std::sync::Arc;
-
-/// A read-only private mapping of a whole file.
-pub struct Map {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
-
-// SAFETY: the mapping is read-only and never written through; it is
-// unmapped only on drop, when no piece refers to it any more.
-unsafe impl Send for Map {}
-unsafe impl Sync for Map {}
-
-impl Map {
-    /// Maps `path` if it is a regular, non-empty file that is not gzip.
-    fn open(path: &std::path::Path) -> Option<Map> {
-        // Looked at before opening: opening a named pipe would block until
-        // a writer comes, and `Pieces` asks about the sources after a
-        // streamed one before streaming it.
-        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-            return None;
-        }
-        let f = File::open(path).ok()?;
-        let meta = f.metadata().ok()?;
-        if !meta.is_file() || meta.len() == 0 || meta.len() > usize::MAX as u64 {
-            return None;
-        }
-        let len = meta.len() as usize;
-        // SAFETY: a fresh read-only private mapping of an open descriptor;
-        // the result is checked against MAP_FAILED.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                f.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return None;
-        }
-        // SAFETY: advice on our own mapping; failure is harmless.
-        unsafe {
-            libc::madvise(ptr, len, libc::MADV_SEQUENTIAL);
-        }
-        let map = Map { ptr, len };
-        if map.bytes().starts_with(&[0x1f, 0x8b]) {
-            return None;
-        }
-        Some(map)
-    }
-
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: ptr..ptr+len is our live mapping.
-        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
-    }
-
-    /// Drops the resident pages wholly inside `r` (see the module doc).
-    fn release(&self, r: Range<usize>) {
-        const PAGE: usize = 4096;
-        let start = r.start.div_ceil(PAGE) * PAGE;
-        let end = r.end / PAGE * PAGE;
-        if end > start {
-            // SAFETY: a page-aligned range inside our read-only private
-            // mapping; later reads fault the same file bytes back in.
-            unsafe {
-                libc::madvise(
-                    (self.ptr as *mut u8).add(start) as *mut libc::c_void,
-                    end - start,
-                    libc::MADV_DONTNEED,
-                );
-            }
-        }
-    }
-}
-
-impl Drop for Map {
-    fn drop(&mut self) {
-        // SAFETY: unmapping our own mapping once.
-        unsafe {
-            libc::munmap(self.ptr, self.len);
-        }
-    }
-}
 
 /// A run of whole lines of one source.
 pub struct Piece {
@@ -225,7 +139,9 @@ impl Iterator for Pieces {
                     self.next += 1;
                     let map = match self.mapped_next.take() {
                         Some(m) => Some(m),
-                        None => source.path().and_then(Map::open),
+                        None => source
+                            .path()
+                            .and_then(|p| Map::open(p, Population::OnTouch)),
                     };
                     if let Some(map) = map {
                         self.current = Current::Mapped {
@@ -241,7 +157,7 @@ impl Iterator for Pieces {
                     // read and decompressed at once; the first one that
                     // maps ends it and is kept for the next turn.
                     while let Some(s) = self.sources.get(self.next) {
-                        if let Some(m) = s.path().and_then(Map::open) {
+                        if let Some(m) = s.path().and_then(|p| Map::open(p, Population::OnTouch)) {
                             self.mapped_next = Some(m);
                             break;
                         }

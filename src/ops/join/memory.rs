@@ -31,6 +31,7 @@ use super::merge::{self, Check, LineSource};
 use super::table::{KeyTable, Probe};
 use super::{external, Resources};
 use crate::error::{Error, Result};
+use crate::input::map::{Map, Population};
 use crate::input::{stream::StreamOptions, ChunkStream, RecordFormat, Source, StreamItem};
 use crate::output::Output;
 use rayon::prelude::*;
@@ -40,72 +41,24 @@ use std::sync::Arc;
 /// merge sort's scratch half.
 const LINE_COST: u64 = 48;
 
-/// A read-only private mapping of a whole regular file, unmapped on drop.
-pub struct Mmap {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
-
-// SAFETY: the mapping is read-only and lives until drop; sharing its
-// bytes between threads is sharing a `&[u8]`.
-unsafe impl Send for Mmap {}
-unsafe impl Sync for Mmap {}
-
-impl Mmap {
-    fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes for the life of self.
-        unsafe { std::slice::from_raw_parts(self.ptr as *const u8, self.len) }
-    }
-}
-
-impl Drop for Mmap {
-    fn drop(&mut self) {
-        // SAFETY: unmapping what mmap returned, once.
-        unsafe { libc::munmap(self.ptr, self.len) };
-    }
-}
-
 /// Maps `path` if it is a non-empty regular file of at most `max` bytes
-/// that is not gzip. Mapping (with MAP_POPULATE) instead of reading
+/// that is not gzip. Mapping (with `MAP_POPULATE`) instead of reading
 /// saves the copy and the zeroing of fresh pages: page clearing alone
-/// was 16% of the benchmark join's profile.
-fn map_file(path: &std::path::Path, max: u64) -> Option<Mmap> {
-    use std::os::unix::io::AsRawFd;
-    let f = std::fs::File::open(path).ok()?;
-    let meta = f.metadata().ok()?;
-    if !meta.is_file() || meta.len() < 2 || meta.len() > max {
+/// was 16% of the benchmark join's profile. (A file truncated under us
+/// would fault, as it does for every mmap reader; inputs are not written
+/// while joined.)
+fn map_file(path: &std::path::Path, max: u64) -> Option<Map> {
+    if std::fs::metadata(path).ok()?.len() > max {
         return None;
     }
-    let len = usize::try_from(meta.len()).ok()?;
-    // SAFETY: a fresh read-only private mapping of an open file; checked
-    // for failure below. (A file truncated under us would fault, as it
-    // does for every mmap reader; inputs are not written while joined.)
-    let ptr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            len,
-            libc::PROT_READ,
-            libc::MAP_PRIVATE | libc::MAP_POPULATE,
-            f.as_raw_fd(),
-            0,
-        )
-    };
-    if ptr == libc::MAP_FAILED {
-        return None;
-    }
-    let m = Mmap { ptr, len };
-    let b = m.bytes();
-    if b[0] == 0x1f && b[1] == 0x8b {
-        return None;
-    }
-    Some(m)
+    Map::open(path, Population::Now)
 }
 
 /// A loaded chunk: read into a buffer, or a record-aligned piece of a
 /// mapped file.
 pub enum Piece {
     Owned(Vec<u8>),
-    Mapped(Arc<Mmap>, std::ops::Range<usize>),
+    Mapped(Arc<Map>, std::ops::Range<usize>),
 }
 
 impl std::ops::Deref for Piece {
